@@ -1,0 +1,31 @@
+//! A controllable clock: real time plus an offset that the admin API can advance.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The emulator's clock, in milliseconds since the Unix epoch.
+#[derive(Debug, Default)]
+pub struct Clock {
+    offset_ms: AtomicI64,
+}
+
+impl Clock {
+    /// Now, as the emulator sees it.
+    pub fn now_ms(&self) -> i64 {
+        let real = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        real + self.offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Moves the clock forward (tokens, sessions, profiles and TempPass expire without sleeping).
+    pub fn advance_ms(&self, ms: i64) {
+        self.offset_ms.fetch_add(ms.max(0), Ordering::Relaxed);
+    }
+
+    /// Puts the clock back to real time.
+    pub fn reset(&self) {
+        self.offset_ms.store(0, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,89 @@
+//! The request pipeline in front of every endpoint: body limit, request log, throttling and
+//! fault injection.
+
+use crate::errors::html_response;
+use crate::faults;
+use crate::state::{LoggedRequest, Shared};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::Response;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Admin paths: never logged, throttled or faulted.
+pub const ADMIN_PREFIX: &str = "/__emulator";
+
+fn throttled_path(path: &str) -> bool {
+    path.starts_with("/o/client/") || path.starts_with("/api/v2/")
+}
+
+/// Runs one request through the pipeline.
+pub async fn pipeline(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_string();
+    if path.starts_with(ADMIN_PREFIX) {
+        return next.run(request).await;
+    }
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, shared.config.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => {
+            return html_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "<html><body>413 Request Entity Too Large</body></html>".into(),
+            )
+        }
+    };
+    let now = shared.clock.now_ms();
+    let mut entry = LoggedRequest {
+        method: parts.method.to_string(),
+        path: path.clone(),
+        query: parts.uri.query().map(str::to_string),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        time_ms: now,
+        status: 0,
+    };
+    if throttled_path(&path) {
+        let device = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_string())
+            .or_else(|| peer.map(|a| a.ip().to_string()))
+            .unwrap_or_default();
+        if !shared.throttle().admit(&device, now) {
+            let resp = faults::replacement(&faults::Fault::Throttle).expect("throttle answer");
+            entry.status = resp.status().as_u16();
+            shared.record(entry);
+            return resp;
+        }
+    }
+    let fault = faults::take(&mut shared.faults(), parts.method.as_str(), &path);
+    let request = Request::from_parts(parts, Body::from(bytes));
+    let response = match fault {
+        None => next.run(request).await,
+        Some(f) => match faults::replacement(&f) {
+            Some(r) => r,
+            None => {
+                faults::delay(&f).await;
+                let r = next.run(request).await;
+                faults::alter(&f, r).await
+            }
+        },
+    };
+    entry.status = response.status().as_u16();
+    shared.record(entry);
+    response
+}
