@@ -33,7 +33,10 @@ pub async fn clock(ctx: Ctx) -> Response {
 pub async fn advance(ctx: Ctx, Json(a): Json<Advance>) -> Response {
     let ms = (a.seconds * 1000.0) as i64 + a.ms;
     if ms < 0 {
-        return json_response(StatusCode::BAD_REQUEST, &json!({"error": "the clock only moves forward"}));
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({"error": "the clock only moves forward"}),
+        );
     }
     ctx.0.clock.advance_ms(ms);
     clock(ctx).await
@@ -48,7 +51,11 @@ pub struct Completion {
 }
 
 /// `POST /__emulator/sessions/{code}/complete`: the user finished logging in.
-pub async fn complete_session(ctx: Ctx, Path(code): Path<String>, body: Option<Json<Completion>>) -> Response {
+pub async fn complete_session(
+    ctx: Ctx,
+    Path(code): Path<String>,
+    body: Option<Json<Completion>>,
+) -> Response {
     let c = body.map(|Json(c)| c).unwrap_or_default();
     match complete(&ctx.0, &code, &c.attributes) {
         Ok(v) => json_response(StatusCode::OK, &v),
@@ -104,7 +111,10 @@ pub async fn throttling(ctx: Ctx) -> Response {
 /// `PUT /__emulator/throttling`.
 pub async fn set_throttling(ctx: Ctx, Json(t): Json<ThrottlingConfig>) -> Response {
     if t.requests_per_second <= 0.0 {
-        return json_response(StatusCode::BAD_REQUEST, &json!({"error": "requests_per_second must be positive"}));
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({"error": "requests_per_second must be positive"}),
+        );
     }
     let mut th = ctx.0.throttle();
     th.config = t;
@@ -133,7 +143,10 @@ pub async fn login_submit(ctx: Ctx, Path((sp, code)): Path<(String, String)>) ->
     };
     match complete(&ctx.0, &code, &Map::new()) {
         Ok(_) => (StatusCode::FOUND, [(header::LOCATION, redirect)]).into_response(),
-        Err(e) => html_response(StatusCode::BAD_REQUEST, format!("<html><body>{e}</body></html>")),
+        Err(e) => html_response(
+            StatusCode::BAD_REQUEST,
+            format!("<html><body>{e}</body></html>"),
+        ),
     }
 }
 

@@ -301,14 +301,19 @@ impl EmulatorConfig {
     /// Checks the configuration for contradictions.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.service_providers.is_empty() {
-            return Err(ConfigError("at least one service provider is needed".into()));
+            return Err(ConfigError(
+                "at least one service provider is needed".into(),
+            ));
         }
         for sp in &self.service_providers {
             if sp.id.is_empty() {
                 return Err(ConfigError("a service provider has an empty id".into()));
             }
             if sp.max_preauthorize_resources == 0 || sp.max_authorize_resources == 0 {
-                return Err(ConfigError(format!("{}: resource limits must be at least 1", sp.id)));
+                return Err(ConfigError(format!(
+                    "{}: resource limits must be at least 1",
+                    sp.id
+                )));
             }
             for m in &sp.mvpds {
                 if m.id.is_empty() {
@@ -325,7 +330,11 @@ impl EmulatorConfig {
             }
         }
         for s in &self.software_statements {
-            if !self.service_providers.iter().any(|sp| sp.id == s.service_provider) {
+            if !self
+                .service_providers
+                .iter()
+                .any(|sp| sp.id == s.service_provider)
+            {
                 return Err(ConfigError(format!(
                     "software statement for unknown service provider {}",
                     s.service_provider
@@ -333,7 +342,9 @@ impl EmulatorConfig {
             }
         }
         if self.throttling.requests_per_second <= 0.0 {
-            return Err(ConfigError("throttling.requests_per_second must be positive".into()));
+            return Err(ConfigError(
+                "throttling.requests_per_second must be positive".into(),
+            ));
         }
         Ok(())
     }

@@ -98,9 +98,7 @@ pub fn dcr_error(error: &str) -> Response {
 /// An HTML answer, as the user-agent endpoints and the throttle send.
 pub fn html_response(status: StatusCode, body: String) -> Response {
     let mut resp = (status, body).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html"),
-    );
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
     resp
 }

@@ -57,7 +57,10 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
 /// The client id behind a valid bearer token for this service provider, or the 401 answer.
 pub fn bearer(shared: &Shared, headers: &HeaderMap, sp: &str) -> Result<String, Response> {
     let token = header(headers, "authorization")
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .ok_or_else(|| error_response("invalid_access_token"))?;
     let now = shared.clock.now_ms();
@@ -133,7 +136,9 @@ pub fn temppass_identity(headers: &HeaderMap, key: &str, require_hash: bool) -> 
     if id.is_empty() {
         return None;
     }
-    if require_hash && !(id.len() == 64 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))) {
+    if require_hash
+        && !(id.len() == 64 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+    {
         return None;
     }
     Some(id)

@@ -15,6 +15,8 @@
 //! ```
 
 #![warn(missing_docs)]
+// Handlers return early with a ready HTTP answer as the error; boxing it would only add noise.
+#![allow(clippy::result_large_err)]
 
 pub mod admin;
 pub mod api;
@@ -49,30 +51,54 @@ pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/o/client/register", post(dcr::register))
         .route("/o/client/token", post(dcr::token))
-        .route("/api/v2/{sp}/configuration", get(configuration::configuration))
+        .route(
+            "/api/v2/{sp}/configuration",
+            get(configuration::configuration),
+        )
         .route("/api/v2/{sp}/sessions", post(sessions::create))
         .route(
             "/api/v2/{sp}/sessions/{code}",
             post(sessions::resume).get(sessions::retrieve),
         )
         .route("/api/v2/sessions/{sp}/{code}", get(sessions::retrieve))
-        .route("/api/v2/authenticate/{sp}/{code}", get(sessions::authenticate))
+        .route(
+            "/api/v2/authenticate/{sp}/{code}",
+            get(sessions::authenticate),
+        )
         .route("/api/v2/{sp}/profiles", get(profiles::all))
         .route("/api/v2/{sp}/profiles/{mvpd}", get(profiles::by_mvpd))
         .route("/api/v2/{sp}/profiles/code/{code}", get(profiles::by_code))
-        .route("/api/v2/{sp}/decisions/authorize/{mvpd}", post(decisions::authorize))
-        .route("/api/v2/{sp}/decisions/preauthorize/{mvpd}", post(decisions::preauthorize))
+        .route(
+            "/api/v2/{sp}/decisions/authorize/{mvpd}",
+            post(decisions::authorize),
+        )
+        .route(
+            "/api/v2/{sp}/decisions/preauthorize/{mvpd}",
+            post(decisions::preauthorize),
+        )
         .route("/api/v2/{sp}/logout/{mvpd}", get(logout::logout))
         .route("/reset-tempass/v3/reset", delete(reset::by_device))
         .route("/reset-tempass/v3/reset/generic", delete(reset::by_key))
         .route("/__emulator/clock", get(admin::clock))
         .route("/__emulator/clock/advance", post(admin::advance))
-        .route("/__emulator/sessions/{code}/complete", post(admin::complete_session))
+        .route(
+            "/__emulator/sessions/{code}/complete",
+            post(admin::complete_session),
+        )
         .route("/__emulator/clients/{id}/revoke", post(admin::revoke))
         .route("/__emulator/reset", post(admin::reset))
-        .route("/__emulator/faults", post(admin::add_fault).delete(admin::clear_faults))
-        .route("/__emulator/requests", get(admin::requests).delete(admin::clear_requests))
-        .route("/__emulator/throttling", get(admin::throttling).put(admin::set_throttling))
+        .route(
+            "/__emulator/faults",
+            post(admin::add_fault).delete(admin::clear_faults),
+        )
+        .route(
+            "/__emulator/requests",
+            get(admin::requests).delete(admin::clear_requests),
+        )
+        .route(
+            "/__emulator/throttling",
+            get(admin::throttling).put(admin::set_throttling),
+        )
         .route(
             "/__emulator/mvpd/{sp}/{code}/login",
             get(admin::login_page).post(admin::login_submit),
@@ -111,7 +137,9 @@ pub struct Emulator {
 
 impl std::fmt::Debug for Emulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Emulator").field("addr", &self.addr).finish()
+        f.debug_struct("Emulator")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
@@ -172,7 +200,11 @@ impl Emulator {
 
     /// Completes the authentication of the session with this code, as if the user logged in at
     /// the MVPD, giving the profile these attributes. Returns the `profiles` answer.
-    pub fn complete_authentication(&self, code: &str, attributes: Map<String, Value>) -> Result<Value, String> {
+    pub fn complete_authentication(
+        &self,
+        code: &str,
+        attributes: Map<String, Value>,
+    ) -> Result<Value, String> {
         api::sessions::complete(&self.shared, code, &attributes)
     }
 

@@ -20,16 +20,15 @@ fn throttled_path(path: &str) -> bool {
 }
 
 /// Runs one request through the pipeline.
-pub async fn pipeline(
-    State(shared): State<Arc<Shared>>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     if path.starts_with(ADMIN_PREFIX) {
         return next.run(request).await;
     }
-    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
     let (parts, body) = request.into_parts();
     let bytes = match axum::body::to_bytes(body, shared.config.max_body_bytes).await {
         Ok(b) => b,
@@ -48,7 +47,12 @@ pub async fn pipeline(
         headers: parts
             .headers
             .iter()
-            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect(),
         body: String::from_utf8_lossy(&bytes).into_owned(),
         time_ms: now,

@@ -20,14 +20,23 @@ pub fn is_promotional(tp: &TempPassConfig) -> bool {
     tp.identity_key.is_some()
 }
 
-/// The requester of a TempPass MVPD; `Err(())` when a promotional TempPass lacks a valid
+/// The requester of a TempPass MVPD; `None` when a promotional TempPass lacks a valid
 /// identity header.
-pub fn requester(shared: &Shared, tp: &TempPassConfig, headers: &HeaderMap, device: String) -> Result<Requester, ()> {
+pub fn requester(
+    shared: &Shared,
+    tp: &TempPassConfig,
+    headers: &HeaderMap,
+    device: String,
+) -> Option<Requester> {
     let identity = match &tp.identity_key {
-        Some(key) => Some(temppass_identity(headers, key, shared.config.require_hashed_identity).ok_or(())?),
+        Some(key) => Some(temppass_identity(
+            headers,
+            key,
+            shared.config.require_hashed_identity,
+        )?),
         None => None,
     };
-    Ok(Requester { device, identity })
+    Some(Requester { device, identity })
 }
 
 /// Index of the requester's trial: by identifier hash first, then by device (the documented
@@ -86,6 +95,7 @@ pub fn profile(tp: &TempPassConfig, t: &Trial, device: &str) -> Value {
 }
 
 fn fxhash(s: &str) -> u64 {
-    s.bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
 }

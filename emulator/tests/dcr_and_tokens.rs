@@ -40,7 +40,10 @@ async fn register_answers_documented_shape_and_errors() {
     }
     assert!(v["client_id_issued_at"].is_i64());
     assert_eq!(v["grant_types"], json!(["client_credentials"]));
-    assert!(v["redirect_uris"].as_array().unwrap().contains(&json!("app://cb")));
+    assert!(v["redirect_uris"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("app://cb")));
     assert_eq!(v["scopes"], json!(["api:client:v2"]));
 
     let cases = [
@@ -82,15 +85,39 @@ async fn token_answers_documented_shape_errors_and_expires_with_the_clock() {
     assert_eq!(s, 201);
     assert_eq!(v["token_type"], "bearer");
     assert_eq!(v["expires_in"], 21600);
-    assert!(v["created_at"].as_i64().unwrap() > 1_600_000_000_000, "milliseconds");
+    assert!(
+        v["created_at"].as_i64().unwrap() > 1_600_000_000_000,
+        "milliseconds"
+    );
     assert!(v["id"].is_string() && v["access_token"].is_string());
 
     let cases = [
-        (format!("client_id={}&grant_type=client_credentials", h.client_id), "invalid_request"),
+        (
+            format!("client_id={}&grant_type=client_credentials", h.client_id),
+            "invalid_request",
+        ),
         (format!("{good}&client_id=again"), "invalid_request"),
-        (format!("client_id={}&client_secret=wrong&grant_type=client_credentials", h.client_id), "invalid_client"),
-        (format!("client_id=nobody&client_secret={}&grant_type=client_credentials", h.client_secret), "invalid_client"),
-        (format!("client_id={}&client_secret={}&grant_type=password", h.client_id, h.client_secret), "unsupported_grant_type"),
+        (
+            format!(
+                "client_id={}&client_secret=wrong&grant_type=client_credentials",
+                h.client_id
+            ),
+            "invalid_client",
+        ),
+        (
+            format!(
+                "client_id=nobody&client_secret={}&grant_type=client_credentials",
+                h.client_secret
+            ),
+            "invalid_client",
+        ),
+        (
+            format!(
+                "client_id={}&client_secret={}&grant_type=password",
+                h.client_id, h.client_secret
+            ),
+            "unsupported_grant_type",
+        ),
     ];
     for (b, e) in cases {
         let (s, v) = body(send(b.clone()).await.unwrap()).await;
@@ -117,10 +144,21 @@ async fn bearer_checks_on_api_calls() {
     let (s, v) = body(h.http.get(h.url(&cfg)).send().await.unwrap()).await;
     assert_eq!(s, 401, "missing token");
     assert!(v["code"].is_string() && v["action"].is_string());
-    let (s, _) = body(h.http.get(h.url(&cfg)).bearer_auth("forged").send().await.unwrap()).await;
+    let (s, _) = body(
+        h.http
+            .get(h.url(&cfg))
+            .bearer_auth("forged")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 401, "unknown token");
     let (s, v) = body(h.get("/api/v2/OTHER/configuration").send().await.unwrap()).await;
-    assert_eq!((s, v["code"].as_str().unwrap()), (400, "invalid_parameter_service_provider"));
+    assert_eq!(
+        (s, v["code"].as_str().unwrap()),
+        (400, "invalid_parameter_service_provider")
+    );
 
     h.emu.revoke_client(&h.client_id);
     let (s, v) = body(h.get(&cfg).send().await.unwrap()).await;
@@ -146,12 +184,26 @@ async fn a_token_of_another_service_provider_is_refused() {
 #[tokio::test]
 async fn configuration_lists_mvpds_with_temppass_flags() {
     let h = H::new().await;
-    let (s, v) = body(h.http.get(h.url(&format!("/api/v2/{SP}/configuration"))).bearer_auth(&h.token).send().await.unwrap()).await;
+    let (s, v) = body(
+        h.http
+            .get(h.url(&format!("/api/v2/{SP}/configuration")))
+            .bearer_auth(&h.token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, 200, "device headers are optional here");
     assert_eq!(v["requestor"]["id"], SP);
     let mvpds = v["requestor"]["mvpds"].as_array().unwrap();
     assert_eq!(mvpds.len(), 4);
-    let tp: Vec<_> = mvpds.iter().filter(|m| m["isTempPass"] == true).map(|m| m["id"].as_str().unwrap()).collect();
+    let tp: Vec<_> = mvpds
+        .iter()
+        .filter(|m| m["isTempPass"] == true)
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
     assert_eq!(tp, ["TempPass_10min", "TempPass_Promo"]);
-    assert!(mvpds.iter().all(|m| m["displayName"].is_string() && m["logoUrl"].is_string()));
+    assert!(mvpds
+        .iter()
+        .all(|m| m["displayName"].is_string() && m["logoUrl"].is_string()));
 }

@@ -22,10 +22,7 @@ pub async fn register(ctx: Ctx, headers: HeaderMap, body: Bytes) -> Response {
         return dcr_error("invalid_request");
     };
     if let Some(uri) = req.get("redirect_uri") {
-        let valid = uri
-            .as_str()
-            .and_then(|u| url::Url::parse(u).ok())
-            .is_some();
+        let valid = uri.as_str().and_then(|u| url::Url::parse(u).ok()).is_some();
         if !valid {
             return dcr_error("invalid_redirect_uri");
         }

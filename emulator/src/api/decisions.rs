@@ -45,7 +45,8 @@ impl Ctx2<'_> {
         let mut d = self.base(resource, source);
         d["authorized"] = json!(true);
         if self.kind == Kind::Authorize {
-            let media_after = (self.now + self.shared.config.media_token_ttl_secs as i64 * 1000).min(not_after);
+            let media_after =
+                (self.now + self.shared.config.media_token_ttl_secs as i64 * 1000).min(not_after);
             let payload = json!({
                 "resource": resource,
                 "mvpd": self.mvpd.id,
@@ -84,7 +85,11 @@ fn parse_resources(headers: &HeaderMap, body: &[u8]) -> Option<Vec<String>> {
     let list = v.get("resources")?.as_array()?;
     let out: Option<Vec<String>> = list
         .iter()
-        .map(|r| r.as_str().filter(|s| !s.trim().is_empty()).map(str::to_string))
+        .map(|r| {
+            r.as_str()
+                .filter(|s| !s.trim().is_empty())
+                .map(str::to_string)
+        })
         .collect();
     out.filter(|l| !l.is_empty())
 }
@@ -100,14 +105,19 @@ async fn decide(
     if let Err(r) = bearer(&shared, &headers, &sp) {
         return r;
     }
-    let device = match device_identifier(&headers, true).and_then(|d| device_info(&headers, true).map(|_| d)) {
+    let device = match device_identifier(&headers, true)
+        .and_then(|d| device_info(&headers, true).map(|_| d))
+    {
         Ok(d) => d.unwrap_or_default(),
         Err(r) => return r,
     };
     let Some(resources) = parse_resources(&headers, &body) else {
         return error_response("invalid_parameter_resources");
     };
-    let cfg = shared.config.service_provider(&sp).expect("checked by bearer");
+    let cfg = shared
+        .config
+        .service_provider(&sp)
+        .expect("checked by bearer");
     let Some(m) = cfg.mvpd(&mvpd).filter(|m| m.enabled) else {
         return error_response("invalid_integration");
     };
@@ -142,7 +152,14 @@ fn mvpd_decisions(c: &Ctx2, device: &str, resources: &[String]) -> Result<Vec<Va
         Degradation::AuthzNone => {
             return Ok(resources
                 .iter()
-                .map(|r| c.deny(r, "degradation", "authorization_denied_by_degradation_rule", false))
+                .map(|r| {
+                    c.deny(
+                        r,
+                        "degradation",
+                        "authorization_denied_by_degradation_rule",
+                        false,
+                    )
+                })
                 .collect())
         }
         Degradation::AuthnAll => {
@@ -205,7 +222,7 @@ fn temppass_decisions(
             .map(|r| c.deny(r, "temppass", code, false))
             .collect()
     };
-    let Ok(who) = temppass::requester(c.shared, tp, headers, device) else {
+    let Some(who) = temppass::requester(c.shared, tp, headers, device) else {
         return deny_all("invalid_header_identity_for_temporary_access");
     };
     let mut state = c.shared.state();
@@ -221,7 +238,10 @@ fn temppass_decisions(
         }
         (None, Kind::Preauthorize) => {
             let after = c.now + tp.ttl_secs as i64 * 1000;
-            return resources.iter().map(|r| c.permit(r, "temppass", after)).collect();
+            return resources
+                .iter()
+                .map(|r| c.permit(r, "temppass", after))
+                .collect();
         }
     };
     let trial = &mut trials[index];
@@ -243,18 +263,33 @@ fn temppass_decisions(
             }
             out.push(c.permit(r, "temppass", after));
         } else {
-            out.push(c.deny(r, "temppass", "temporary_access_resources_limit_exceeded", false));
+            out.push(c.deny(
+                r,
+                "temppass",
+                "temporary_access_resources_limit_exceeded",
+                false,
+            ));
         }
     }
     out
 }
 
 /// `POST /api/v2/{serviceProvider}/decisions/authorize/{mvpd}`.
-pub async fn authorize(ctx: Ctx, Path(p): Path<(String, String)>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn authorize(
+    ctx: Ctx,
+    Path(p): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     decide(ctx, p, headers, body, Kind::Authorize).await
 }
 
 /// `POST /api/v2/{serviceProvider}/decisions/preauthorize/{mvpd}`.
-pub async fn preauthorize(ctx: Ctx, Path(p): Path<(String, String)>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn preauthorize(
+    ctx: Ctx,
+    Path(p): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     decide(ctx, p, headers, body, Kind::Preauthorize).await
 }

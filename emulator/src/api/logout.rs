@@ -20,14 +20,22 @@ pub async fn logout(
     if let Err(r) = bearer(&shared, &headers, &sp) {
         return r;
     }
-    let device = match device_identifier(&headers, true).and_then(|d| device_info(&headers, true).map(|_| d)) {
+    let device = match device_identifier(&headers, true)
+        .and_then(|d| device_info(&headers, true).map(|_| d))
+    {
         Ok(d) => d.unwrap_or_default(),
         Err(r) => return r,
     };
-    let Some(redirect) = query.get("redirectUrl").filter(|r| url::Url::parse(r).is_ok()) else {
+    let Some(redirect) = query
+        .get("redirectUrl")
+        .filter(|r| url::Url::parse(r).is_ok())
+    else {
         return error_response("invalid_parameter_redirect_url");
     };
-    let cfg = shared.config.service_provider(&sp).expect("checked by bearer");
+    let cfg = shared
+        .config
+        .service_provider(&sp)
+        .expect("checked by bearer");
     let Some(m) = cfg.mvpd(&mvpd).filter(|m| m.enabled) else {
         return error_response("invalid_integration");
     };
@@ -44,7 +52,9 @@ pub async fn logout(
         (None, false, _) => ("invalid", "none"),
         (None, true, None) => ("complete", "none"),
         (None, true, Some(u)) => {
-            let mut url = url::Url::parse(u).unwrap_or_else(|_| url::Url::parse("https://logout.invalid/").expect("static URL"));
+            let mut url = url::Url::parse(u).unwrap_or_else(|_| {
+                url::Url::parse("https://logout.invalid/").expect("static URL")
+            });
             url.query_pairs_mut()
                 .append_pair("mso_id", &mvpd)
                 .append_pair("requestor_id", &sp)

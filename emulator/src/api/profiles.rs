@@ -46,11 +46,13 @@ fn device_profiles(
         }
         let Some(tp) = &m.temppass else { continue };
         let who = match temppass::requester(shared, tp, headers, device.to_string()) {
-            Ok(w) => w,
-            Err(()) if only.is_some() => {
-                return Err(error_response("invalid_header_identity_for_temporary_access"))
+            Some(w) => w,
+            None if only.is_some() => {
+                return Err(error_response(
+                    "invalid_header_identity_for_temporary_access",
+                ))
             }
-            Err(()) => temppass::Requester {
+            None => temppass::Requester {
                 device: device.to_string(),
                 identity: None,
             },
@@ -93,7 +95,10 @@ pub async fn all(ctx: Ctx, Path(sp): Path<String>, headers: HeaderMap) -> Respon
         Ok(d) => d,
         Err(r) => return r,
     };
-    let cfg = shared.config.service_provider(&sp).expect("checked by bearer");
+    let cfg = shared
+        .config
+        .service_provider(&sp)
+        .expect("checked by bearer");
     match device_profiles(&shared, cfg, &device, &headers, None) {
         Ok(p) => answer(p),
         Err(r) => r,
@@ -101,13 +106,20 @@ pub async fn all(ctx: Ctx, Path(sp): Path<String>, headers: HeaderMap) -> Respon
 }
 
 /// `GET /api/v2/{serviceProvider}/profiles/{mvpd}`.
-pub async fn by_mvpd(ctx: Ctx, Path((sp, mvpd)): Path<(String, String)>, headers: HeaderMap) -> Response {
+pub async fn by_mvpd(
+    ctx: Ctx,
+    Path((sp, mvpd)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     let shared = ctx.0;
     let device = match checked_device(&shared, &sp, &headers) {
         Ok(d) => d,
         Err(r) => return r,
     };
-    let cfg = shared.config.service_provider(&sp).expect("checked by bearer");
+    let cfg = shared
+        .config
+        .service_provider(&sp)
+        .expect("checked by bearer");
     if !cfg.mvpd(&mvpd).is_some_and(|m| m.enabled) {
         return error_response("invalid_integration");
     }
@@ -119,7 +131,11 @@ pub async fn by_mvpd(ctx: Ctx, Path((sp, mvpd)): Path<(String, String)>, headers
 
 /// `GET /api/v2/{serviceProvider}/profiles/code/{code}`: empty until the user completes
 /// authentication, then the new profile.
-pub async fn by_code(ctx: Ctx, Path((sp, code)): Path<(String, String)>, headers: HeaderMap) -> Response {
+pub async fn by_code(
+    ctx: Ctx,
+    Path((sp, code)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     let shared = ctx.0;
     if let Err(r) = bearer(&shared, &headers, &sp) {
         return r;

@@ -20,7 +20,10 @@ fn authorized(shared: &Shared, headers: &HeaderMap, requestor: &str) -> Result<(
         .get(token.trim())
         .filter(|t| t.expires_at > now)
         .ok_or(StatusCode::UNAUTHORIZED)?;
-    let c = state.clients.get(&t.client_id).ok_or(StatusCode::FORBIDDEN)?;
+    let c = state
+        .clients
+        .get(&t.client_id)
+        .ok_or(StatusCode::FORBIDDEN)?;
     if c.revoked || c.service_provider != requestor {
         return Err(StatusCode::FORBIDDEN);
     }
@@ -34,7 +37,12 @@ enum Target<'a> {
     All,
 }
 
-fn reset(shared: &Shared, headers: &HeaderMap, query: &HashMap<String, String>, param: &str) -> Response {
+fn reset(
+    shared: &Shared,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+    param: &str,
+) -> Response {
     let (Some(requestor), Some(mvpd)) = (query.get("requestor_id"), query.get("mvpd_id")) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
@@ -67,11 +75,19 @@ fn reset(shared: &Shared, headers: &HeaderMap, query: &HashMap<String, String>, 
 }
 
 /// `DELETE /reset-tempass/v3/reset?requestor_id=&mvpd_id=&device_id=` (device id or `all`).
-pub async fn by_device(ctx: Ctx, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn by_device(
+    ctx: Ctx,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     reset(&ctx.0, &headers, &q, "device_id")
 }
 
 /// `DELETE /reset-tempass/v3/reset/generic?requestor_id=&mvpd_id=&key=` (identifier hash or `all`).
-pub async fn by_key(ctx: Ctx, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn by_key(
+    ctx: Ctx,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     reset(&ctx.0, &headers, &q, "key")
 }

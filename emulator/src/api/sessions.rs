@@ -53,7 +53,11 @@ fn authorize_answer(sp: &str, mvpd: &str, reason: &str, session_id: &str) -> Val
 }
 
 /// Merges form parameters into a session; an error answer for invalid values.
-fn merge(cfg: &ServiceProviderConfig, s: &mut Session, form: &HashMap<String, String>) -> Result<(), Response> {
+fn merge(
+    cfg: &ServiceProviderConfig,
+    s: &mut Session,
+    form: &HashMap<String, String>,
+) -> Result<(), Response> {
     let given = |k: &str| form.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
     if let Some(m) = given("mvpd") {
         if !cfg.mvpd(m).is_some_and(|m| m.enabled) {
@@ -74,11 +78,21 @@ fn merge(cfg: &ServiceProviderConfig, s: &mut Session, form: &HashMap<String, St
 }
 
 /// The answer for a session whose parameters changed, storing it when the user must act.
-fn advance(shared: &Shared, cfg: &ServiceProviderConfig, code: String, s: Session, step: Step) -> Response {
+fn advance(
+    shared: &Shared,
+    cfg: &ServiceProviderConfig,
+    code: String,
+    s: Session,
+    step: Step,
+) -> Response {
     let sp = cfg.id.as_str();
     let missing = s.missing();
     let answer = if !missing.is_empty() {
-        let action = if step == Step::Create { "resume" } else { "retry" };
+        let action = if step == Step::Create {
+            "resume"
+        } else {
+            "retry"
+        };
         let a = session_answer(sp, &code, &s, action, &missing);
         shared.state().sessions.insert(code, s);
         a
@@ -142,7 +156,10 @@ pub async fn create(ctx: Ctx, Path(sp): Path<String>, headers: HeaderMap, body: 
         Ok(c) => c,
         Err(r) => return r,
     };
-    let cfg = shared.config.service_provider(&sp).expect("checked by bearer");
+    let cfg = shared
+        .config
+        .service_provider(&sp)
+        .expect("checked by bearer");
     let now = shared.clock.now_ms();
     let mut s = Session {
         service_provider: sp.clone(),
@@ -174,7 +191,10 @@ pub async fn resume(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let cfg = shared.config.service_provider(&sp).expect("checked by bearer");
+    let cfg = shared
+        .config
+        .service_provider(&sp)
+        .expect("checked by bearer");
     let mut s = match live_session(&shared, &sp, &code) {
         Ok(s) => s,
         Err(r) => return r,
@@ -201,7 +221,11 @@ pub fn live_session(shared: &Shared, sp: &str, code: &str) -> Result<Session, Re
 }
 
 /// `GET /api/v2/{serviceProvider}/sessions/{code}` (also `/api/v2/sessions/{sp}/{code}`).
-pub async fn retrieve(ctx: Ctx, Path((sp, code)): Path<(String, String)>, headers: HeaderMap) -> Response {
+pub async fn retrieve(
+    ctx: Ctx,
+    Path((sp, code)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     let shared = ctx.0;
     if let Err(r) = bearer(&shared, &headers, &sp) {
         return r;
@@ -241,7 +265,10 @@ pub async fn authenticate(ctx: Ctx, Path((sp, code)): Path<(String, String)>) ->
     match live_session(&shared, &sp, &code) {
         Ok(s) if s.missing().is_empty() => (
             StatusCode::FOUND,
-            [(header::LOCATION, format!("/__emulator/mvpd/{sp}/{code}/login"))],
+            [(
+                header::LOCATION,
+                format!("/__emulator/mvpd/{sp}/{code}/login"),
+            )],
         )
             .into_response(),
         _ => html_response(
@@ -253,7 +280,11 @@ pub async fn authenticate(ctx: Ctx, Path((sp, code)): Path<(String, String)>) ->
 
 /// Completes the authentication of a session's user: creates the device's profile for the
 /// session's MVPD, with these attribute values (plain values are wrapped as `{value, state}`).
-pub fn complete(shared: &Shared, code: &str, attributes: &Map<String, Value>) -> Result<Value, String> {
+pub fn complete(
+    shared: &Shared,
+    code: &str,
+    attributes: &Map<String, Value>,
+) -> Result<Value, String> {
     let now = shared.clock.now_ms();
     let mut state = shared.state();
     let s = state
@@ -264,7 +295,9 @@ pub fn complete(shared: &Shared, code: &str, attributes: &Map<String, Value>) ->
         return Err(format!("the session of code {code} has expired"));
     }
     let (Some(mvpd), Some(device)) = (s.mvpd.clone(), s.device_id.clone()) else {
-        return Err(format!("the session of code {code} still misses parameters"));
+        return Err(format!(
+            "the session of code {code} still misses parameters"
+        ));
     };
     s.completed = true;
     let sp = s.service_provider.clone();

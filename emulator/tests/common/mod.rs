@@ -114,7 +114,13 @@ impl H {
             .unwrap()
     }
 
-    pub async fn decide(&self, kind: &str, mvpd: &str, resources: &[&str], identity: Option<&str>) -> Response {
+    pub async fn decide(
+        &self,
+        kind: &str,
+        mvpd: &str,
+        resources: &[&str],
+        identity: Option<&str>,
+    ) -> Response {
         let mut rb = self
             .post(&format!("/api/v2/{SP}/decisions/{kind}/{mvpd}"))
             .header("content-type", "application/json")
