@@ -1,1 +1,98 @@
+//! # tvpass
+//!
+//! The client SDK for the Adobe Pass Authentication REST API V2: registration (DCR),
+//! configuration, authentication sessions, profiles, preauthorization and authorization
+//! decisions, logout and TempPass, with token caching, bounded retries and Deny answers as data.
+//!
+//! One [`PassClient`] serves the whole app. It registers once and keeps the client credentials
+//! forever and the access token until it expires (through your [`Storage`]); it paces its own
+//! requests to the service's limit (1 request per second after a burst of 10), retries only
+//! transient failures (at most 3 attempts within a deadline), and returns a Deny as
+//! [`Decision::Deny`] with a typed [`DenyReason`].
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use tvpass::{Decision, DeviceInfo, Environment, PassClient};
+//! # let emulator = tvpass_emulator::Emulator::start(Default::default()).await?;
+//! # let base_url = emulator.base_url();
+//!
+//! let client = PassClient::builder()
+//!     .environment(Environment::Custom(base_url)) // or Environment::Production
+//!     .service_provider("REF30")
+//!     .software_statement("tvpass-emulator-software-statement")
+//!     .device_info(DeviceInfo { primary_hardware_type: Some("SetTopBox".into()), ..Default::default() })
+//!     .build()?;
+//!
+//! // The user picks a provider and logs in on a second screen with the code.
+//! let session = client.create_session("Cablevision").await?;
+//! let code = session.code.clone().expect("a code to show");
+//! println!("Go to {} and enter {code}", client.authentication_url(&code));
+//! # emulator.complete_authentication(&code, Default::default())?;
+//! let profile = client.await_profile(&session).await?;
+//! assert_eq!(profile.mvpd, "Cablevision");
+//!
+//! // Before playback:
+//! match client.authorize("Cablevision", "news").await? {
+//!     Decision::Permit { media_token, .. } => { let _ = media_token; /* play */ }
+//!     Decision::Deny { reason, error, .. } => println!("{reason:?}: {}", error.message),
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
+#![warn(missing_docs)]
+
+mod api;
+mod client;
+mod config;
+mod error;
+mod model;
+mod registration;
+mod secret;
+mod storage;
+mod transport;
+
+pub use api::sessions::PollObserver;
+pub use api::temppass::{hash_identifier, ManagementClient, ResetTarget, TempPassIdentity};
+pub use client::{PassClient, PassClientBuilder};
+pub use config::{DeviceInfo, Environment, RateLimit, RetryPolicy, HARDWARE_TYPES, OS_NAMES};
+pub use error::{EnhancedError, ErrorAction, PassError};
+pub use model::{
+    Attribute, Configuration, Decision, DecisionSource, DenyReason, LogoutAction, MediaToken, Mvpd,
+    Profile, ProfileType, Session, SessionAction, SessionReason, TempPassInfo,
+};
+pub use secret::Secret;
+pub use storage::{FileStorage, MemoryStorage, Storage, StorageError};
+
+/// Decoders of every answer, for property tests and fuzzing: each takes raw bytes and returns a
+/// typed value or a [`PassError`], never a panic.
+#[doc(hidden)]
+pub mod decoders {
+    use crate::error::PassError;
+
+    /// Configuration answer.
+    pub fn configuration(b: &[u8]) -> Result<crate::Configuration, PassError> {
+        crate::api::configuration::decode(b)
+    }
+    /// Session answer.
+    pub fn session(b: &[u8]) -> Result<crate::Session, PassError> {
+        crate::api::sessions::decode(b, "https://base")
+    }
+    /// Profiles answer.
+    pub fn profiles(b: &[u8]) -> Result<Vec<crate::Profile>, PassError> {
+        crate::api::profiles::decode(b)
+    }
+    /// Decisions answer.
+    pub fn decisions(b: &[u8]) -> Result<Vec<crate::Decision>, PassError> {
+        crate::api::decisions::decode(b, "mvpd")
+    }
+    /// Logout answer.
+    pub fn logout(b: &[u8]) -> Result<crate::LogoutAction, PassError> {
+        crate::api::logout::decode(b, "mvpd", "https://base")
+    }
+    /// Enhanced error body.
+    pub fn enhanced_error(b: &[u8]) -> Option<crate::EnhancedError> {
+        crate::transport::decode_enhanced(b)
+    }
+}

@@ -1,0 +1,90 @@
+//! `GET /api/v2/{sp}/configuration`, cached in memory, and the chosen MVPD.
+
+use crate::client::{Call, PassClient};
+use crate::error::PassError;
+use crate::model::{Configuration, Mvpd};
+use serde::Deserialize;
+use tokio::time::Instant;
+
+#[derive(Deserialize)]
+struct Wire {
+    requestor: WireRequestor,
+}
+
+#[derive(Deserialize)]
+struct WireRequestor {
+    id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    mvpds: Vec<WireMvpd>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireMvpd {
+    id: String,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    logo_url: Option<String>,
+    #[serde(default)]
+    is_temp_pass: bool,
+}
+
+pub(crate) fn decode(body: &[u8]) -> Result<Configuration, PassError> {
+    let w: Wire = serde_json::from_slice(body)
+        .map_err(|e| PassError::Protocol(format!("unexpected configuration: {e}")))?;
+    Ok(Configuration {
+        service_provider: w.requestor.id,
+        name: w.requestor.name,
+        mvpds: w
+            .requestor
+            .mvpds
+            .into_iter()
+            .map(|m| Mvpd {
+                display_name: m.display_name.unwrap_or_else(|| m.id.clone()),
+                id: m.id,
+                logo_url: m.logo_url,
+                is_temp_pass: m.is_temp_pass,
+            })
+            .collect(),
+    })
+}
+
+impl PassClient {
+    /// The service provider's configuration (MVPD list). Ask for it only when the user must pick
+    /// a provider; it is cached in memory for the configured time (default 150 s).
+    pub async fn configuration(&self) -> Result<Configuration, PassError> {
+        let inner = &self.inner;
+        if let Some((at, c)) = inner
+            .configuration
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            if at.elapsed() < inner.configuration_ttl {
+                return Ok(c.clone());
+            }
+        }
+        let answer = inner
+            .call(&Call::get(inner.path(&["configuration"])))
+            .await?;
+        let c = decode(&answer.body)?;
+        *inner
+            .configuration
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), c.clone()));
+        Ok(c)
+    }
+
+    /// Remembers the MVPD the user picked (id, name, logo), persistently.
+    pub fn select_mvpd(&self, mvpd: &Mvpd) {
+        self.inner.store.save("selected_mvpd", mvpd);
+    }
+
+    /// The MVPD the user picked last, if any.
+    pub fn selected_mvpd(&self) -> Option<Mvpd> {
+        self.inner.store.load("selected_mvpd")
+    }
+}

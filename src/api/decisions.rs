@@ -1,0 +1,264 @@
+//! Decisions: preauthorize (catalogue filtering, batched, Permits cached) and authorize (before
+//! every playback, one resource, never cached).
+
+use crate::client::{check_id, Call, PassClient};
+use crate::error::{EnhancedError, PassError};
+use crate::model::{de_opt_ms, Decision, DecisionSource, DenyReason, MediaToken};
+use crate::registration::now_ms;
+use crate::secret::Secret;
+use futures_util::stream::{self, StreamExt};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Wire {
+    decisions: Vec<WireDecision>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireDecision {
+    resource: String,
+    #[serde(default)]
+    mvpd: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+    authorized: bool,
+    #[serde(default)]
+    token: Option<WireToken>,
+    #[serde(default)]
+    error: Option<EnhancedError>,
+    #[serde(default, deserialize_with = "de_opt_ms")]
+    not_after: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireToken {
+    serialized_token: String,
+    #[serde(default, deserialize_with = "de_opt_ms")]
+    not_before: Option<i64>,
+    #[serde(default, deserialize_with = "de_opt_ms")]
+    not_after: Option<i64>,
+}
+
+fn source(s: Option<&str>) -> DecisionSource {
+    match s.unwrap_or("mvpd") {
+        "mvpd" => DecisionSource::Mvpd,
+        "degradation" => DecisionSource::Degradation,
+        "temppass" => DecisionSource::TempPass,
+        "dummy" => DecisionSource::Dummy,
+        other => DecisionSource::Other(other.to_string()),
+    }
+}
+
+fn deny(resource: &str, mvpd: &str, src: DecisionSource, error: EnhancedError) -> Decision {
+    Decision::Deny {
+        resource: resource.to_string(),
+        mvpd: mvpd.to_string(),
+        source: src,
+        reason: DenyReason::from_code(&error.code),
+        error,
+    }
+}
+
+/// Decodes a decisions answer.
+pub(crate) fn decode(body: &[u8], mvpd: &str) -> Result<Vec<Decision>, PassError> {
+    let w: Wire = serde_json::from_slice(body)
+        .map_err(|e| PassError::Protocol(format!("unexpected decisions answer: {e}")))?;
+    Ok(w.decisions
+        .into_iter()
+        .map(|d| {
+            let m = d.mvpd.unwrap_or_else(|| mvpd.to_string());
+            let src = source(d.source.as_deref());
+            if d.authorized {
+                Decision::Permit {
+                    media_token: d.token.map(|t| MediaToken {
+                        serialized: Secret::new(t.serialized_token),
+                        not_before_ms: t.not_before.unwrap_or(0),
+                        not_after_ms: t.not_after.unwrap_or(0),
+                    }),
+                    resource: d.resource,
+                    mvpd: m,
+                    source: src,
+                    not_after_ms: d.not_after,
+                }
+            } else {
+                let error = d.error.unwrap_or_else(|| EnhancedError {
+                    code: "unknown_deny".into(),
+                    message: "The resource was denied without an explanation.".into(),
+                    status: 403,
+                    action: "none".into(),
+                    ..EnhancedError::default()
+                });
+                deny(&d.resource, &m, src, error)
+            }
+        })
+        .collect())
+}
+
+/// A top-level error that is really a Deny for every resource (profile missing or expired,
+/// TempPass over, ...); other errors stay errors.
+fn as_denies(e: &PassError, resources: &[String], mvpd: &str) -> Option<Vec<Decision>> {
+    let ee = e.enhanced()?;
+    match DenyReason::from_code(&ee.code) {
+        DenyReason::Other(_) | DenyReason::PartnerUnavailable => None,
+        _ => Some(
+            resources
+                .iter()
+                .map(|r| deny(r, mvpd, DecisionSource::Mvpd, ee.clone()))
+                .collect(),
+        ),
+    }
+}
+
+impl PassClient {
+    pub(crate) async fn decide(
+        &self,
+        kind: &str,
+        mvpd: &str,
+        resources: &[String],
+        identity: Option<String>,
+    ) -> Result<Vec<Decision>, PassError> {
+        let inner = &self.inner;
+        let body = serde_json::json!({ "resources": resources })
+            .to_string()
+            .into_bytes();
+        let mut call = Call::post(
+            inner.path(&["decisions", kind, mvpd]),
+            "application/json",
+            body,
+        );
+        call.identity = identity;
+        match inner.call(&call).await {
+            Ok(answer) => {
+                let ds = decode(&answer.body, mvpd)?;
+                if ds.iter().any(|d| matches!(d, Decision::Deny { reason, .. } if matches!(reason, DenyReason::ProfileMissing | DenyReason::ProfileExpired | DenyReason::ProfileInvalidated))) {
+                    self.forget_profile(mvpd);
+                }
+                Ok(ds)
+            }
+            Err(e) => match as_denies(&e, resources, mvpd) {
+                Some(ds) => {
+                    if ds.iter().any(|d| matches!(d, Decision::Deny { reason, .. } if reason.needs_authentication())) {
+                        self.forget_profile(mvpd);
+                    }
+                    Ok(ds)
+                }
+                None => Err(e),
+            },
+        }
+    }
+
+    /// Authorization before playback of one resource. Never cached: ask before every playback.
+    /// A Deny comes back as [`Decision::Deny`] with a typed reason, not as an error.
+    pub async fn authorize(&self, mvpd: &str, resource: &str) -> Result<Decision, PassError> {
+        check_id("mvpd", mvpd)?;
+        check_id("resource", resource)?;
+        self.authorize_with(mvpd, resource, None).await
+    }
+
+    pub(crate) async fn authorize_with(
+        &self,
+        mvpd: &str,
+        resource: &str,
+        identity: Option<String>,
+    ) -> Result<Decision, PassError> {
+        let resources = vec![resource.to_string()];
+        let ds = self.decide("authorize", mvpd, &resources, identity).await?;
+        ds.into_iter()
+            .find(|d| d.resource() == resource)
+            .ok_or_else(|| {
+                PassError::Protocol("the answer has no decision for the resource".into())
+            })
+    }
+
+    /// Preauthorization of any number of resources, for filtering a catalogue only (never for
+    /// playback). Split into batches of the configured size, at most the configured number in
+    /// flight; Permits are cached in memory until their `notAfter`. Decisions come back in the
+    /// order of `resources` (duplicates removed).
+    pub async fn preauthorize(
+        &self,
+        mvpd: &str,
+        resources: &[&str],
+    ) -> Result<Vec<Decision>, PassError> {
+        self.preauthorize_with(mvpd, resources, None).await
+    }
+
+    pub(crate) async fn preauthorize_with(
+        &self,
+        mvpd: &str,
+        resources: &[&str],
+        identity: Option<String>,
+    ) -> Result<Vec<Decision>, PassError> {
+        check_id("mvpd", mvpd)?;
+        let mut unique: Vec<String> = Vec::new();
+        for r in resources {
+            check_id("resource", r)?;
+            if !unique.iter().any(|u| u == r) {
+                unique.push(r.to_string());
+            }
+        }
+        let inner = &self.inner;
+        let now = now_ms();
+        let mut cached = Vec::new();
+        let mut missing = Vec::new();
+        {
+            let mut cache = inner
+                .preauthorized
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            cache.retain(|_, until| *until > now);
+            for r in &unique {
+                match cache.get(&(mvpd.to_string(), r.clone())) {
+                    Some(until) => cached.push(Decision::Permit {
+                        resource: r.clone(),
+                        mvpd: mvpd.to_string(),
+                        source: DecisionSource::Mvpd,
+                        media_token: None,
+                        not_after_ms: Some(*until),
+                    }),
+                    None => missing.push(r.clone()),
+                }
+            }
+        }
+        let batches: Vec<Vec<String>> = missing.chunks(inner.batch).map(|c| c.to_vec()).collect();
+        let results: Vec<Result<Vec<Decision>, PassError>> = stream::iter(batches)
+            .map(|b| {
+                let identity = identity.clone();
+                async move { self.decide("preauthorize", mvpd, &b, identity).await }
+            })
+            .buffer_unordered(inner.concurrency)
+            .collect()
+            .await;
+        let mut fresh = Vec::new();
+        for r in results {
+            fresh.extend(r?);
+        }
+        {
+            let mut cache = inner
+                .preauthorized
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            for d in &fresh {
+                if let Decision::Permit {
+                    resource,
+                    not_after_ms: Some(until),
+                    ..
+                } = d
+                {
+                    if *until > now {
+                        cache.insert((mvpd.to_string(), resource.clone()), *until);
+                    }
+                }
+            }
+        }
+        let mut all: Vec<Decision> = cached.into_iter().chain(fresh).collect();
+        all.sort_by_key(|d| {
+            unique
+                .iter()
+                .position(|u| u == d.resource())
+                .unwrap_or(usize::MAX)
+        });
+        Ok(all)
+    }
+}

@@ -1,0 +1,8 @@
+//! One file per API area: each builds its requests and decodes its answers.
+
+pub mod configuration;
+pub mod decisions;
+pub mod logout;
+pub mod profiles;
+pub mod sessions;
+pub mod temppass;

@@ -1,0 +1,193 @@
+//! Profiles: all, by MVPD, by code; cached in memory and storage until `notAfter`.
+
+use crate::client::{check_id, Call, PassClient};
+use crate::error::PassError;
+use crate::model::{de_opt_ms, Attribute, Profile, ProfileType, TempPassInfo};
+use crate::registration::now_ms;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Deserialize)]
+struct Wire {
+    #[serde(default)]
+    profiles: HashMap<String, WireProfile>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireProfile {
+    #[serde(default, deserialize_with = "de_opt_ms")]
+    not_before: Option<i64>,
+    #[serde(default, deserialize_with = "de_opt_ms")]
+    not_after: Option<i64>,
+    #[serde(default)]
+    issuer: String,
+    #[serde(default, rename = "type")]
+    kind: String,
+    #[serde(default)]
+    attributes: Option<HashMap<String, Value>>,
+}
+
+fn attribute(v: &Value) -> Attribute {
+    let (value, state) = match v {
+        Value::Object(o) if o.contains_key("value") => (
+            o.get("value").cloned().unwrap_or(Value::Null),
+            o.get("state").and_then(Value::as_str).unwrap_or("plain"),
+        ),
+        other => (other.clone(), "plain"),
+    };
+    Attribute {
+        value: match value {
+            Value::String(s) => s,
+            other => other.to_string(),
+        },
+        encrypted: state == "enc",
+    }
+}
+
+fn temp_pass_info(attrs: &BTreeMap<String, Attribute>) -> TempPassInfo {
+    TempPassInfo {
+        expiration_ms: attrs
+            .get("expiration_date")
+            .and_then(|a| a.value.trim().parse().ok()),
+        remaining_resources: attrs
+            .get("remaining_resources")
+            .and_then(|a| a.value.trim().parse().ok()),
+        used_assets: attrs
+            .get("used_assets")
+            .and_then(|a| serde_json::from_str::<Vec<String>>(&a.value).ok())
+            .unwrap_or_default(),
+    }
+}
+
+/// Decodes a `{"profiles": {...}}` answer.
+pub(crate) fn decode(body: &[u8]) -> Result<Vec<Profile>, PassError> {
+    let w: Wire = serde_json::from_slice(body)
+        .map_err(|e| PassError::Protocol(format!("unexpected profiles answer: {e}")))?;
+    let mut out: Vec<Profile> = w
+        .profiles
+        .into_iter()
+        .map(|(mvpd, p)| {
+            let attributes: BTreeMap<String, Attribute> = p
+                .attributes
+                .unwrap_or_default()
+                .iter()
+                .map(|(k, v)| (k.clone(), attribute(v)))
+                .collect();
+            let profile_type = match p.kind.as_str() {
+                "regular" => ProfileType::Regular,
+                "degraded" => ProfileType::Degraded,
+                "temporary" => ProfileType::Temporary,
+                other => ProfileType::Other(other.to_string()),
+            };
+            let temp_pass =
+                (profile_type == ProfileType::Temporary).then(|| temp_pass_info(&attributes));
+            Profile {
+                mvpd,
+                not_before_ms: p.not_before.unwrap_or(0),
+                not_after_ms: p.not_after.unwrap_or(0),
+                issuer: p.issuer,
+                profile_type,
+                attributes,
+                temp_pass,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.mvpd.cmp(&b.mvpd));
+    Ok(out)
+}
+
+impl PassClient {
+    fn cached_profiles(&self) -> Vec<Profile> {
+        let now = now_ms();
+        let mut cache = self
+            .inner
+            .profiles
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let before = cache.len();
+        cache.retain(|p| p.not_after_ms > now);
+        if cache.len() != before {
+            self.inner.store.save("profiles", &*cache);
+        }
+        cache.clone()
+    }
+
+    pub(crate) fn remember_profiles(&self, profiles: &[Profile], replace_all: bool) {
+        let mut cache = self
+            .inner
+            .profiles
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if replace_all {
+            cache.clear();
+        }
+        for p in profiles {
+            cache.retain(|c| c.mvpd != p.mvpd);
+            cache.push(p.clone());
+        }
+        self.inner.store.save("profiles", &*cache);
+    }
+
+    pub(crate) fn forget_profile(&self, mvpd: &str) {
+        let mut cache = self
+            .inner
+            .profiles
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        cache.retain(|c| c.mvpd != mvpd);
+        self.inner.store.save("profiles", &*cache);
+    }
+
+    /// The device's profiles. Served from the cache while a cached profile is still valid
+    /// (profiles are kept until their `notAfter`); otherwise asks the service.
+    pub async fn profiles(&self) -> Result<Vec<Profile>, PassError> {
+        let cached = self.cached_profiles();
+        if !cached.is_empty() {
+            return Ok(cached);
+        }
+        self.refresh_profiles().await
+    }
+
+    /// Asks the service for the device's profiles, bypassing the cache.
+    pub async fn refresh_profiles(&self) -> Result<Vec<Profile>, PassError> {
+        let inner = &self.inner;
+        let answer = inner.call(&Call::get(inner.path(&["profiles"]))).await?;
+        let profiles = decode(&answer.body)?;
+        self.remember_profiles(&profiles, true);
+        Ok(profiles)
+    }
+
+    /// The profile for one MVPD, from the cache while valid, otherwise from the service.
+    pub async fn profile(&self, mvpd: &str) -> Result<Option<Profile>, PassError> {
+        check_id("mvpd", mvpd)?;
+        if let Some(p) = self.cached_profiles().into_iter().find(|p| p.mvpd == mvpd) {
+            return Ok(Some(p));
+        }
+        let inner = &self.inner;
+        let answer = inner
+            .call(&Call::get(inner.path(&["profiles", mvpd])))
+            .await?;
+        let found = decode(&answer.body)?.into_iter().find(|p| p.mvpd == mvpd);
+        if let Some(p) = &found {
+            self.remember_profiles(std::slice::from_ref(p), false);
+        }
+        Ok(found)
+    }
+
+    /// The profile created by the authentication session with this code; `None` while the user
+    /// has not finished. One request; see [`PassClient::await_profile`] for polling.
+    pub async fn profile_for_code(&self, code: &str) -> Result<Option<Profile>, PassError> {
+        check_id("code", code)?;
+        let inner = &self.inner;
+        let mut call = Call::get(inner.path(&["profiles", "code", code]));
+        call.device_headers = false;
+        let answer = inner.call(&call).await?;
+        let found = decode(&answer.body)?.into_iter().next();
+        if let Some(p) = &found {
+            self.remember_profiles(std::slice::from_ref(p), false);
+        }
+        Ok(found)
+    }
+}

@@ -1,0 +1,552 @@
+//! [`PassClient`]: the one front door. Built once with [`PassClient::builder`], cheap to clone,
+//! shared by the whole app.
+
+use crate::config::{check_base_url, DeviceInfo, Environment, RateLimit, RetryPolicy};
+use crate::error::{ErrorAction, PassError};
+use crate::model::{Configuration, Profile};
+use crate::registration::Registration;
+use crate::secret::Secret;
+use crate::storage::{MemoryStorage, Storage, Store};
+use crate::transport::{Answer, Request, Transport};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Collects the settings of a [`PassClient`]; [`build`](Self::build) checks them all.
+#[derive(Clone)]
+pub struct PassClientBuilder {
+    environment: Environment,
+    service_provider: Option<String>,
+    software_statement: Option<Secret>,
+    device_info: DeviceInfo,
+    device_id: Option<Secret>,
+    storage: Option<Arc<dyn Storage>>,
+    retry: RetryPolicy,
+    rate_limit: RateLimit,
+    request_timeout: Duration,
+    polling_interval: Duration,
+    preauthorize_batch_size: usize,
+    preauthorize_concurrency: usize,
+    configuration_ttl: Duration,
+    domain_name: String,
+    redirect_url: String,
+    user_agent: String,
+    max_response_bytes: usize,
+}
+
+impl std::fmt::Debug for PassClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PassClientBuilder")
+            .field("environment", &self.environment)
+            .field("service_provider", &self.service_provider)
+            .field("retry", &self.retry)
+            .field("rate_limit", &self.rate_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for PassClientBuilder {
+    fn default() -> Self {
+        Self {
+            environment: Environment::Production,
+            service_provider: None,
+            software_statement: None,
+            device_info: DeviceInfo::default(),
+            device_id: None,
+            storage: None,
+            retry: RetryPolicy::default(),
+            rate_limit: RateLimit::default(),
+            request_timeout: Duration::from_secs(10),
+            polling_interval: Duration::from_secs(3),
+            preauthorize_batch_size: 5,
+            preauthorize_concurrency: 4,
+            configuration_ttl: Duration::from_secs(150),
+            domain_name: "adobe.com".into(),
+            redirect_url: "https://adobe.com".into(),
+            user_agent: concat!("tvpass/", env!("CARGO_PKG_VERSION")).into(),
+            max_response_bytes: 1024 * 1024,
+        }
+    }
+}
+
+macro_rules! setter {
+    ($(#[$m:meta])* $name:ident: $t:ty) => {
+        $(#[$m])*
+        pub fn $name(mut self, value: $t) -> Self {
+            self.$name = value;
+            self
+        }
+    };
+}
+
+impl PassClientBuilder {
+    setter!(
+        /// Production (default), staging, or a custom base URL.
+        environment: Environment
+    );
+    setter!(
+        /// What the device says about itself (`X-Device-Info`).
+        device_info: DeviceInfo
+    );
+    setter!(
+        /// Retries of transient failures (default: 3 attempts, 30 s per call).
+        retry: RetryPolicy
+    );
+    setter!(
+        /// Client-side pacing (default: the service's 1 request/s after a burst of 10).
+        rate_limit: RateLimit
+    );
+    setter!(
+        /// Timeout of one HTTP request (default 10 s).
+        request_timeout: Duration
+    );
+    setter!(
+        /// Interval of authentication polling, 3 to 5 s (default 3 s).
+        polling_interval: Duration
+    );
+    setter!(
+        /// Resources per preauthorize request (default 5, the service's usual limit).
+        preauthorize_batch_size: usize
+    );
+    setter!(
+        /// Preauthorize requests in flight at once (default 4).
+        preauthorize_concurrency: usize
+    );
+    setter!(
+        /// How long the configuration is cached in memory, 2 to 3 minutes (default 150 s).
+        configuration_ttl: Duration
+    );
+    setter!(
+        /// Largest answer accepted (default 1 MiB).
+        max_response_bytes: usize
+    );
+
+    /// The service provider (requestor) id, e.g. `REF30`.
+    pub fn service_provider(mut self, id: impl Into<String>) -> Self {
+        self.service_provider = Some(id.into());
+        self
+    }
+
+    /// The software statement from the TVE Dashboard.
+    pub fn software_statement(mut self, statement: impl Into<String>) -> Self {
+        self.software_statement = Some(Secret::new(statement));
+        self
+    }
+
+    /// A stable device identifier from the platform (e.g. a hash of `identifierForVendor` or
+    /// `ANDROID_ID`). Without it, one is generated once and kept in storage.
+    pub fn device_id(mut self, id: impl Into<String>) -> Self {
+        self.device_id = Some(Secret::new(id));
+        self
+    }
+
+    /// Where credentials, tokens and profiles are kept (default: memory only).
+    pub fn storage(mut self, storage: Arc<dyn Storage>) -> Self {
+        self.storage = Some(storage);
+        self
+    }
+
+    /// The domain sent when creating sessions (default `adobe.com`).
+    pub fn domain_name(mut self, domain: impl Into<String>) -> Self {
+        self.domain_name = domain.into();
+        self
+    }
+
+    /// Where the user agent goes after login and logout (default `https://adobe.com`).
+    pub fn redirect_url(mut self, url: impl Into<String>) -> Self {
+        self.redirect_url = url.into();
+        self
+    }
+
+    /// The `User-Agent` header (default `tvpass/<version>`).
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = ua.into();
+        self
+    }
+
+    /// Checks every setting and builds the client.
+    pub fn build(self) -> Result<PassClient, PassError> {
+        let base = check_base_url("environment", self.environment.api_base())?;
+        let sp = self
+            .service_provider
+            .clone()
+            .ok_or_else(|| PassError::config("service_provider", "required"))?;
+        check_id("service_provider", &sp)?;
+        let statement = self
+            .software_statement
+            .clone()
+            .filter(|s| !s.expose().trim().is_empty())
+            .ok_or_else(|| PassError::config("software_statement", "required"))?;
+        self.device_info.validate()?;
+        let r = &self.retry;
+        if !(1..=5).contains(&r.max_attempts) {
+            return Err(PassError::config("retry.max_attempts", "must be 1 to 5"));
+        }
+        if r.initial_backoff.is_zero() || r.max_backoff < r.initial_backoff {
+            return Err(PassError::config(
+                "retry.initial_backoff",
+                "must be positive and at most max_backoff",
+            ));
+        }
+        if r.deadline < Duration::from_secs(1) || r.deadline > Duration::from_secs(300) {
+            return Err(PassError::config("retry.deadline", "must be 1 s to 5 min"));
+        }
+        let rl = &self.rate_limit;
+        if rl.enabled
+            && (!(rl.requests_per_second > 0.0 && rl.requests_per_second <= 100.0) || rl.burst == 0)
+        {
+            return Err(PassError::config(
+                "rate_limit",
+                "requests_per_second must be in (0, 100] and burst at least 1",
+            ));
+        }
+        if self.request_timeout < Duration::from_millis(100)
+            || self.request_timeout > Duration::from_secs(120)
+        {
+            return Err(PassError::config(
+                "request_timeout",
+                "must be 100 ms to 2 min",
+            ));
+        }
+        if self.polling_interval < Duration::from_secs(3)
+            || self.polling_interval > Duration::from_secs(5)
+        {
+            return Err(PassError::config(
+                "polling_interval",
+                "must be 3 to 5 seconds",
+            ));
+        }
+        if !(1..=50).contains(&self.preauthorize_batch_size) {
+            return Err(PassError::config(
+                "preauthorize_batch_size",
+                "must be 1 to 50",
+            ));
+        }
+        if !(1..=16).contains(&self.preauthorize_concurrency) {
+            return Err(PassError::config(
+                "preauthorize_concurrency",
+                "must be 1 to 16",
+            ));
+        }
+        if self.configuration_ttl > Duration::from_secs(300) {
+            return Err(PassError::config(
+                "configuration_ttl",
+                "must be at most 5 minutes",
+            ));
+        }
+        if self.max_response_bytes < 4096 {
+            return Err(PassError::config(
+                "max_response_bytes",
+                "must be at least 4096",
+            ));
+        }
+        if self.domain_name.trim().is_empty() {
+            return Err(PassError::config("domain_name", "must not be empty"));
+        }
+        url::Url::parse(&self.redirect_url)
+            .map_err(|e| PassError::config("redirect_url", e.to_string()))?;
+        if self.user_agent.is_empty()
+            || reqwest::header::HeaderValue::from_str(&self.user_agent).is_err()
+        {
+            return Err(PassError::config(
+                "user_agent",
+                "must be a valid header value",
+            ));
+        }
+        if let Some(id) = &self.device_id {
+            if id.expose().trim().is_empty() {
+                return Err(PassError::config("device_id", "must not be empty"));
+            }
+        }
+
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(self.request_timeout)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build()
+            .map_err(|e| PassError::config("http", e.to_string()))?;
+        let storage = self
+            .storage
+            .clone()
+            .unwrap_or_else(|| Arc::new(MemoryStorage::new()));
+        let scope = hex(&Sha256::digest(base.as_bytes())[..4]);
+        let store = Arc::new(Store::new(storage, format!("tvpass.{sp}.{scope}")));
+        let device_id = match self.device_id.clone() {
+            Some(id) => id,
+            None => match store.load::<String>("device_id") {
+                Some(id) if !id.is_empty() => Secret::new(id),
+                _ => {
+                    let id = generate_device_id();
+                    store.save("device_id", &id);
+                    Secret::new(id)
+                }
+            },
+        };
+        let device_info_header = self.device_info.header_value();
+        let common = vec![
+            ("accept", "application/json".to_string()),
+            ("user-agent", self.user_agent.clone()),
+            ("x-device-info", device_info_header.clone()),
+        ];
+        let transport = Transport::new(
+            http,
+            self.rate_limit.clone(),
+            self.retry.clone(),
+            self.request_timeout,
+            self.max_response_bytes,
+        );
+        let registration = Registration::new(base.clone(), statement, None, common, store.clone());
+        let profiles = store.load::<Vec<Profile>>("profiles").unwrap_or_default();
+        Ok(PassClient {
+            inner: Arc::new(Inner {
+                device_header: format!("fingerprint {}", STANDARD.encode(device_id.expose())),
+                device_id,
+                device_info_header,
+                base,
+                sp,
+                transport,
+                registration,
+                store,
+                user_agent: self.user_agent,
+                polling_interval: self.polling_interval,
+                batch: self.preauthorize_batch_size,
+                concurrency: self.preauthorize_concurrency,
+                configuration_ttl: self.configuration_ttl,
+                domain_name: self.domain_name,
+                redirect_url: self.redirect_url,
+                configuration: Mutex::new(None),
+                profiles: Mutex::new(profiles),
+                preauthorized: Mutex::new(HashMap::new()),
+                session_generation: AtomicU64::new(0),
+            }),
+        })
+    }
+}
+
+/// The SDK's client. Cheap to clone; clones share caches, tokens and pacing.
+///
+/// See the crate documentation for a complete journey.
+#[derive(Clone)]
+pub struct PassClient {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for PassClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PassClient")
+            .field("base_url", &self.inner.base)
+            .field("service_provider", &self.inner.sp)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Inner {
+    pub base: String,
+    pub sp: String,
+    pub transport: Transport,
+    pub registration: Registration,
+    pub store: Arc<Store>,
+    pub device_id: Secret,
+    pub device_header: String,
+    pub device_info_header: String,
+    pub user_agent: String,
+    pub polling_interval: Duration,
+    pub batch: usize,
+    pub concurrency: usize,
+    pub configuration_ttl: Duration,
+    pub domain_name: String,
+    pub redirect_url: String,
+    pub configuration: Mutex<Option<(Instant, Configuration)>>,
+    pub profiles: Mutex<Vec<Profile>>,
+    pub preauthorized: Mutex<HashMap<(String, String), i64>>,
+    pub session_generation: AtomicU64,
+}
+
+/// One REST API V2 call.
+pub(crate) struct Call {
+    pub method: reqwest::Method,
+    /// Path after the base URL, segments already encoded.
+    pub path: String,
+    pub query: Vec<(&'static str, String)>,
+    /// Send `AP-Device-Identifier` and `X-Device-Info`.
+    pub device_headers: bool,
+    /// `AP-TempPass-Identity` value.
+    pub identity: Option<String>,
+    pub body: Option<(&'static str, Vec<u8>)>,
+}
+
+impl Call {
+    pub fn get(path: String) -> Self {
+        Self {
+            method: reqwest::Method::GET,
+            path,
+            query: Vec::new(),
+            device_headers: true,
+            identity: None,
+            body: None,
+        }
+    }
+
+    pub fn post(path: String, content_type: &'static str, body: Vec<u8>) -> Self {
+        Self {
+            method: reqwest::Method::POST,
+            body: Some((content_type, body)),
+            ..Self::get(path)
+        }
+    }
+}
+
+impl Inner {
+    fn request(&self, call: &Call, token: &Secret) -> Request {
+        let mut url = format!("{}{}", self.base, call.path);
+        if !call.query.is_empty() {
+            let q = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(call.query.iter().map(|(k, v)| (*k, v.as_str())))
+                .finish();
+            url.push('?');
+            url.push_str(&q);
+        }
+        let mut headers = vec![
+            ("authorization", format!("Bearer {}", token.expose())),
+            ("accept", "application/json".to_string()),
+            ("user-agent", self.user_agent.clone()),
+        ];
+        if call.device_headers {
+            headers.push(("ap-device-identifier", self.device_header.clone()));
+            headers.push(("x-device-info", self.device_info_header.clone()));
+        }
+        if let Some(i) = &call.identity {
+            headers.push(("ap-temppass-identity", i.clone()));
+        }
+        Request {
+            method: call.method.clone(),
+            url,
+            path: call.path.clone(),
+            headers,
+            body: call.body.clone(),
+        }
+    }
+
+    /// Sends a call with a valid token; a 401 refreshes the token (or registers again for
+    /// `application-registration`) once and retries once. Non-2xx answers become errors.
+    pub async fn call(&self, call: &Call) -> Result<Answer, PassError> {
+        let deadline = self.transport.deadline();
+        let mut refreshed = false;
+        loop {
+            let token = self.registration.token(&self.transport, deadline).await?;
+            let answer = self
+                .transport
+                .send(&self.request(call, &token), deadline)
+                .await?;
+            if answer.status == 401 && !refreshed {
+                refreshed = true;
+                if answer
+                    .enhanced()
+                    .is_some_and(|e| e.action() == ErrorAction::ApplicationRegistration)
+                {
+                    tracing::info!(
+                        "access token refused for the client application; registering again"
+                    );
+                    self.registration.forget_client(&token);
+                } else {
+                    tracing::info!("access token refused; fetching a new one");
+                    self.registration.forget_token(&token);
+                }
+                continue;
+            }
+            if (200..300).contains(&answer.status) {
+                return Ok(answer);
+            }
+            return Err(answer.into_error());
+        }
+    }
+
+    /// `/api/v2/{sp}/...` with encoded segments.
+    pub fn path(&self, segments: &[&str]) -> String {
+        let mut p = String::from("/api/v2/");
+        p.push_str(&encode(&self.sp));
+        for s in segments {
+            p.push('/');
+            p.push_str(&encode(s));
+        }
+        p
+    }
+}
+
+/// Checks an identifier argument: not empty, no control characters, at most 256 bytes.
+pub(crate) fn check_id(setting: &'static str, id: &str) -> Result<(), PassError> {
+    if id.trim().is_empty() {
+        return Err(PassError::config(setting, "must not be empty"));
+    }
+    if id.len() > 256 || id.chars().any(char::is_control) {
+        return Err(PassError::config(
+            setting,
+            "must be at most 256 characters without control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Percent-encodes a path segment.
+pub(crate) fn encode(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn generate_device_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let s = std::collections::hash_map::RandomState::new();
+    let mut bytes = Vec::with_capacity(32);
+    for i in 0..4u64 {
+        let mut h = s.build_hasher();
+        h.write_u64(i);
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        h.write_u32(std::process::id());
+        bytes.extend_from_slice(&h.finish().to_le_bytes());
+    }
+    hex(&Sha256::digest(&bytes))
+}
+
+impl PassClient {
+    /// A builder with the defaults.
+    pub fn builder() -> PassClientBuilder {
+        PassClientBuilder::default()
+    }
+
+    /// The service provider id.
+    pub fn service_provider(&self) -> &str {
+        &self.inner.sp
+    }
+
+    /// The device identifier the SDK sends (given or generated). Keep it private: it is a
+    /// stable identifier of the device.
+    pub fn device_id(&self) -> &Secret {
+        &self.inner.device_id
+    }
+
+    /// The base URL of the service.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+}

@@ -1,0 +1,259 @@
+//! Settings of a [`crate::PassClient`]: environment, device, and the policies with their defaults.
+
+use crate::error::PassError;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde::Serialize;
+use std::time::Duration;
+use url::Url;
+
+/// Which service to talk to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Environment {
+    /// `https://api.auth.adobe.com` (management: `https://mgmt.auth.adobe.com`).
+    Production,
+    /// `https://api.auth-staging.adobe.com` (management: `https://mgmt-prequal.auth-staging.adobe.com`).
+    Staging,
+    /// Any base URL (emulator, proxy). Plain `http` is accepted only for loopback hosts.
+    Custom(String),
+}
+
+impl Environment {
+    /// The REST API V2 and DCR base URL.
+    pub fn api_base(&self) -> &str {
+        match self {
+            Environment::Production => "https://api.auth.adobe.com",
+            Environment::Staging => "https://api.auth-staging.adobe.com",
+            Environment::Custom(u) => u,
+        }
+    }
+
+    /// The management (TempPass reset) base URL.
+    pub fn management_base(&self) -> &str {
+        match self {
+            Environment::Production => "https://mgmt.auth.adobe.com",
+            Environment::Staging => "https://mgmt-prequal.auth-staging.adobe.com",
+            Environment::Custom(u) => u,
+        }
+    }
+}
+
+/// Checks a base URL: absolute, `https` (or `http` to a loopback host), no query or fragment.
+/// Returns it without a trailing slash.
+pub(crate) fn check_base_url(setting: &'static str, raw: &str) -> Result<String, PassError> {
+    let url = Url::parse(raw).map_err(|e| PassError::config(setting, format!("not a URL: {e}")))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return Err(PassError::config(setting, "the URL has no host")),
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(PassError::config(
+                setting,
+                "plain http is only allowed for loopback hosts; use https",
+            ))
+        }
+        s => {
+            return Err(PassError::config(
+                setting,
+                format!("unsupported scheme {s}"),
+            ))
+        }
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(PassError::config(
+            setting,
+            "the base URL must not have a query or fragment",
+        ));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+/// Restricted values of `primaryHardwareType`.
+pub const HARDWARE_TYPES: &[&str] = &[
+    "Camera",
+    "DataCollectionTerminal",
+    "Desktop",
+    "EmbeddedNetworkModule",
+    "eReader",
+    "GamesConsole",
+    "GeolocationTracker",
+    "Glasses",
+    "MediaPlayer",
+    "MobilePhone",
+    "PaymentTerminal",
+    "PluginModem",
+    "SetTopBox",
+    "TV",
+    "Tablet",
+    "WirelessHotspot",
+    "Wristwatch",
+    "Unknown",
+];
+
+/// Restricted values of `osName`.
+pub const OS_NAMES: &[&str] = &[
+    "Android",
+    "Chrome OS",
+    "Linux",
+    "Mac OS",
+    "OS X",
+    "OpenBSD",
+    "Roku OS",
+    "Windows",
+    "iOS",
+    "tvOS",
+    "webOS",
+];
+
+/// What the device says about itself; sent as the `X-Device-Info` header (base64 of this JSON).
+///
+/// Only set fields are sent. `primary_hardware_type` and `os_name` take the documented
+/// restricted values (see [`HARDWARE_TYPES`], [`OS_NAMES`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceInfo {
+    /// e.g. `SetTopBox`, `TV`, `MobilePhone`, `Tablet`, `GamesConsole`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary_hardware_type: Option<String>,
+    /// e.g. `AppleTV`, `SM-G930V`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Device version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// e.g. `Apple`, `Samsung`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manufacturer: Option<String>,
+    /// e.g. `Apple`, `Google`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    /// e.g. `tvOS`, `Android`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os_name: Option<String>,
+    /// e.g. `tvOS`, `Android`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os_family: Option<String>,
+    /// e.g. `Apple`, `Google`, `Amazon`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os_vendor: Option<String>,
+    /// e.g. `17.0`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os_version: Option<String>,
+    /// Browser name (web views).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub browser_name: Option<String>,
+    /// Browser vendor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub browser_vendor: Option<String>,
+    /// Browser version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub browser_version: Option<String>,
+    /// The device's user agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// Screen width.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_width: Option<u32>,
+    /// Screen height.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_height: Option<u32>,
+    /// Pixel density.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_ppi: Option<u32>,
+    /// Diagonal in inches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagonal_screen_size: Option<String>,
+    /// Connection IP (server-to-server).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_ip: Option<String>,
+    /// Connection port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_port: Option<u16>,
+    /// e.g. `WiFi`, `cellular`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_type: Option<String>,
+    /// Whether the connection is secure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_secure: Option<bool>,
+    /// The application's identifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application_id: Option<String>,
+}
+
+impl DeviceInfo {
+    pub(crate) fn validate(&self) -> Result<(), PassError> {
+        if let Some(h) = &self.primary_hardware_type {
+            if !HARDWARE_TYPES.contains(&h.as_str()) {
+                return Err(PassError::config(
+                    "device_info.primary_hardware_type",
+                    format!("{h} is not one of the documented values"),
+                ));
+            }
+        }
+        if let Some(o) = &self.os_name {
+            if !OS_NAMES.contains(&o.as_str()) {
+                return Err(PassError::config(
+                    "device_info.os_name",
+                    format!("{o} is not one of the documented values"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The `X-Device-Info` header value.
+    pub fn header_value(&self) -> String {
+        STANDARD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+}
+
+/// How failed requests are retried. Only transient failures are retried: connection errors,
+/// timeouts, 5xx, 429 and enhanced errors with action `retry`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    /// Most attempts per request, the first included (1 to 5; default 3).
+    pub max_attempts: u32,
+    /// First backoff (default 200 ms); doubles each retry, with full jitter.
+    pub initial_backoff: Duration,
+    /// Largest backoff (default 2 s).
+    pub max_backoff: Duration,
+    /// Overall deadline of one call, retries and waits included (default 30 s).
+    pub deadline: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(2),
+            deadline: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The client-side mirror of the service's throttle: a token bucket per client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimit {
+    /// Sustained requests per second (default 1, as the service).
+    pub requests_per_second: f64,
+    /// Burst on top of it (default 10, as the service).
+    pub burst: u32,
+    /// Whether the SDK paces its own requests (default true).
+    pub enabled: bool,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self {
+            requests_per_second: 1.0,
+            burst: 10,
+            enabled: true,
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! Dynamic Client Registration: client credentials (kept forever) and the access token (kept
+//! until it expires), with single flight: concurrent callers share one register and one token
+//! request.
+
+use crate::error::PassError;
+use crate::secret::Secret;
+use crate::storage::Store;
+use crate::transport::{Request, Transport};
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::time::Instant;
+
+#[derive(Clone, Serialize, Deserialize)]
+struct Credentials {
+    client_id: String,
+    client_secret: String,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct StoredToken {
+    access_token: String,
+    expires_at_ms: i64,
+}
+
+/// A token must be valid at least this much longer to be used.
+const SAFETY_MARGIN_MS: i64 = 5 * 60 * 1000;
+
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub(crate) struct Registration {
+    base: String,
+    software_statement: Secret,
+    redirect_uri: Option<String>,
+    common_headers: Vec<(&'static str, String)>,
+    store: Arc<Store>,
+    token: RwLock<Option<StoredToken>>,
+    flight: tokio::sync::Mutex<()>,
+}
+
+impl Registration {
+    pub fn new(
+        base: String,
+        software_statement: Secret,
+        redirect_uri: Option<String>,
+        common_headers: Vec<(&'static str, String)>,
+        store: Arc<Store>,
+    ) -> Self {
+        let token = store.load::<StoredToken>("token");
+        Self {
+            base,
+            software_statement,
+            redirect_uri,
+            common_headers,
+            store,
+            token: RwLock::new(token),
+            flight: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn valid_cached(&self) -> Option<Secret> {
+        let guard = self.token.read().unwrap_or_else(|e| e.into_inner());
+        guard
+            .as_ref()
+            .filter(|t| t.expires_at_ms - SAFETY_MARGIN_MS > now_ms())
+            .map(|t| Secret::new(t.access_token.clone()))
+    }
+
+    /// A valid access token: cached, or obtained with at most one register and one token
+    /// request for all concurrent callers.
+    pub async fn token(
+        &self,
+        transport: &Transport,
+        deadline: Instant,
+    ) -> Result<Secret, PassError> {
+        if let Some(t) = self.valid_cached() {
+            return Ok(t);
+        }
+        let _flight = self.flight.lock().await;
+        if let Some(t) = self.valid_cached() {
+            return Ok(t);
+        }
+        let creds = match self.store.load::<Credentials>("credentials") {
+            Some(c) => c,
+            None => self.register(transport, deadline).await?,
+        };
+        let token = match self.request_token(transport, &creds, deadline).await {
+            Err(TokenError::InvalidClient) => {
+                // The credentials were revoked or lost: register once more, then give up.
+                tracing::info!("client credentials rejected; registering again");
+                self.store.delete("credentials");
+                let fresh = self.register(transport, deadline).await?;
+                match self.request_token(transport, &fresh, deadline).await {
+                    Ok(t) => t,
+                    Err(TokenError::InvalidClient) => {
+                        return Err(PassError::RegistrationRejected("invalid_client".into()))
+                    }
+                    Err(TokenError::Other(e)) => return Err(e),
+                }
+            }
+            Err(TokenError::Other(e)) => return Err(e),
+            Ok(t) => t,
+        };
+        let secret = Secret::new(token.access_token.clone());
+        self.store.save("token", &token);
+        *self.token.write().unwrap_or_else(|e| e.into_inner()) = Some(token);
+        Ok(secret)
+    }
+
+    /// Forgets `used` if it is still the current token (after a 401).
+    pub fn forget_token(&self, used: &Secret) {
+        let mut guard = self.token.write().unwrap_or_else(|e| e.into_inner());
+        if guard
+            .as_ref()
+            .is_some_and(|t| t.access_token == used.expose())
+        {
+            *guard = None;
+            self.store.delete("token");
+        }
+    }
+
+    /// Forgets the token and the client credentials (after `application-registration`).
+    pub fn forget_client(&self, used: &Secret) {
+        let mut guard = self.token.write().unwrap_or_else(|e| e.into_inner());
+        if guard
+            .as_ref()
+            .is_none_or(|t| t.access_token == used.expose())
+        {
+            *guard = None;
+            self.store.delete("token");
+            self.store.delete("credentials");
+        }
+    }
+
+    async fn register(
+        &self,
+        transport: &Transport,
+        deadline: Instant,
+    ) -> Result<Credentials, PassError> {
+        let mut body =
+            serde_json::json!({ "software_statement": self.software_statement.expose() });
+        if let Some(r) = &self.redirect_uri {
+            body["redirect_uri"] = serde_json::Value::String(r.clone());
+        }
+        let req = Request {
+            method: reqwest::Method::POST,
+            url: format!("{}/o/client/register", self.base),
+            path: "/o/client/register".into(),
+            headers: self.common_headers.clone(),
+            body: Some(("application/json", body.to_string().into_bytes())),
+        };
+        let answer = transport.send(&req, deadline).await?;
+        match answer.status {
+            200 | 201 => {
+                #[derive(Deserialize)]
+                struct Registered {
+                    client_id: String,
+                    client_secret: String,
+                }
+                let r: Registered = answer.json()?;
+                let creds = Credentials {
+                    client_id: r.client_id,
+                    client_secret: r.client_secret,
+                };
+                self.store.save("credentials", &creds);
+                Ok(creds)
+            }
+            400 => Err(PassError::RegistrationRejected(oauth_error(&answer.body))),
+            _ => Err(answer.into_error()),
+        }
+    }
+
+    async fn request_token(
+        &self,
+        transport: &Transport,
+        creds: &Credentials,
+        deadline: Instant,
+    ) -> Result<StoredToken, TokenError> {
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("client_id", &creds.client_id)
+            .append_pair("client_secret", &creds.client_secret)
+            .append_pair("grant_type", "client_credentials")
+            .finish();
+        let req = Request {
+            method: reqwest::Method::POST,
+            url: format!("{}/o/client/token", self.base),
+            path: "/o/client/token".into(),
+            headers: self.common_headers.clone(),
+            body: Some(("application/x-www-form-urlencoded", form.into_bytes())),
+        };
+        let answer = transport
+            .send(&req, deadline)
+            .await
+            .map_err(TokenError::Other)?;
+        match answer.status {
+            200 | 201 => {
+                #[derive(Deserialize)]
+                struct Issued {
+                    access_token: String,
+                    expires_in: u64,
+                    #[serde(default)]
+                    created_at: Option<i64>,
+                }
+                let t: Issued = answer.json().map_err(TokenError::Other)?;
+                let _ = t.created_at;
+                // Our own clock decides expiry: the device's and the server's may disagree.
+                let ttl = Duration::from_secs(t.expires_in).as_millis() as i64;
+                Ok(StoredToken {
+                    access_token: t.access_token,
+                    expires_at_ms: now_ms() + ttl,
+                })
+            }
+            400 | 401 => match oauth_error(&answer.body).as_str() {
+                "invalid_client" | "unauthorized_client" => Err(TokenError::InvalidClient),
+                other => Err(TokenError::Other(PassError::RegistrationRejected(
+                    other.to_string(),
+                ))),
+            },
+            _ => Err(TokenError::Other(answer.into_error())),
+        }
+    }
+}
+
+enum TokenError {
+    InvalidClient,
+    Other(PassError),
+}
+
+fn oauth_error(body: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "unknown_error".into())
+}

@@ -1,0 +1,311 @@
+//! The one request pipeline: pacing (client-side token bucket, silence after a 429), bounded
+//! retries with backoff and jitter, timeouts, a response size cap, and the decoding of enhanced
+//! errors.
+
+use crate::config::{RateLimit, RetryPolicy};
+use crate::error::{EnhancedError, ErrorAction, PassError};
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// An HTTP request, rebuilt for each attempt.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub method: reqwest::Method,
+    pub url: String,
+    /// Path for logs (no query: it may carry identifiers).
+    pub path: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Option<(&'static str, Vec<u8>)>,
+}
+
+/// A complete answer.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The enhanced error of an error body, if it has one.
+    pub fn enhanced(&self) -> Option<EnhancedError> {
+        decode_enhanced(&self.body)
+    }
+
+    /// The body decoded as `T`.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, PassError> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| PassError::Protocol(format!("unexpected answer: {e}")))
+    }
+
+    /// The error for a non-success answer.
+    pub fn into_error(self) -> PassError {
+        if self.status == 429 {
+            return PassError::Throttled;
+        }
+        PassError::Server {
+            status: self.status,
+            error: self.enhanced().map(Box::new),
+        }
+    }
+}
+
+/// Decodes an enhanced error body: the object itself, or wrapped as `{"error": {...}}`.
+pub(crate) fn decode_enhanced(body: &[u8]) -> Option<EnhancedError> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let obj = if v.get("code").is_some() {
+        &v
+    } else {
+        v.get("error")?
+    };
+    obj.get("code")?.as_str()?;
+    serde_json::from_value(obj.clone()).ok()
+}
+
+/// The client-side token bucket and the silence after a 429.
+#[derive(Debug)]
+pub(crate) struct Pacer {
+    config: RateLimit,
+    state: Mutex<PacerState>,
+}
+
+#[derive(Debug)]
+struct PacerState {
+    tokens: f64,
+    last: Instant,
+    silent_until: Option<Instant>,
+}
+
+impl Pacer {
+    pub fn new(config: RateLimit) -> Self {
+        let tokens = config.burst as f64;
+        Self {
+            config,
+            state: Mutex::new(PacerState {
+                tokens,
+                last: Instant::now(),
+                silent_until: None,
+            }),
+        }
+    }
+
+    /// Waits until a request may be sent; `Throttled` if that would pass the deadline.
+    pub async fn acquire(&self, deadline: Instant) -> Result<(), PassError> {
+        loop {
+            let wait = {
+                let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                let now = Instant::now();
+                let silence = s.silent_until.filter(|t| *t > now).map(|t| t - now);
+                if !self.config.enabled {
+                    silence
+                } else {
+                    let capacity = self.config.burst.max(1) as f64;
+                    let elapsed = now.saturating_duration_since(s.last).as_secs_f64();
+                    s.tokens = (s.tokens + elapsed * self.config.requests_per_second).min(capacity);
+                    s.last = now;
+                    match silence {
+                        Some(w) => Some(w),
+                        None if s.tokens >= 1.0 => {
+                            s.tokens -= 1.0;
+                            None
+                        }
+                        None => Some(Duration::from_secs_f64(
+                            (1.0 - s.tokens) / self.config.requests_per_second,
+                        )),
+                    }
+                }
+            };
+            match wait {
+                None => return Ok(()),
+                Some(w) if Instant::now() + w > deadline => return Err(PassError::Throttled),
+                Some(w) => tokio::time::sleep(w).await,
+            }
+        }
+    }
+
+    /// After a 429: no request for at least a second.
+    pub fn silence(&self) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let until = Instant::now() + Duration::from_millis(1000);
+        s.silent_until = Some(s.silent_until.map_or(until, |t| t.max(until)));
+        s.tokens = 0.0;
+    }
+}
+
+/// Sends requests with the retry policy.
+#[derive(Debug)]
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    pacer: Pacer,
+    retry: RetryPolicy,
+    request_timeout: Duration,
+    max_body: usize,
+    jitter: RandomState,
+    counter: AtomicU64,
+}
+
+enum Outcome {
+    Done(Answer),
+    Retry(PassError),
+}
+
+impl Transport {
+    pub fn new(
+        http: reqwest::Client,
+        rate: RateLimit,
+        retry: RetryPolicy,
+        request_timeout: Duration,
+        max_body: usize,
+    ) -> Self {
+        Self {
+            http,
+            pacer: Pacer::new(rate),
+            retry,
+            request_timeout,
+            max_body,
+            jitter: RandomState::new(),
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    /// The deadline of a call starting now.
+    pub fn deadline(&self) -> Instant {
+        Instant::now() + self.retry.deadline
+    }
+
+    /// Sends with retries for transient failures. Non-retryable answers (2xx, 4xx) come back as
+    /// `Ok`; exhausted retries come back as the last error.
+    pub async fn send(&self, req: &Request, deadline: Instant) -> Result<Answer, PassError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.pacer.acquire(deadline).await?;
+            let outcome = self.attempt(req, deadline).await?;
+            let error = match outcome {
+                Outcome::Done(a) => return Ok(a),
+                Outcome::Retry(e) => e,
+            };
+            if attempt >= self.retry.max_attempts {
+                return Err(error);
+            }
+            let backoff = self.backoff(attempt);
+            if Instant::now() + backoff >= deadline {
+                return Err(error);
+            }
+            tracing::debug!(path = %req.path, attempt, ?backoff, "retrying after a transient failure");
+            tokio::time::sleep(backoff).await;
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .retry
+            .initial_backoff
+            .saturating_mul(1u32 << (attempt - 1).min(16))
+            .min(self.retry.max_backoff);
+        let mut h = self.jitter.build_hasher();
+        h.write_u64(self.counter.fetch_add(1, Ordering::Relaxed));
+        let frac = (h.finish() % 1000) as f64 / 1000.0;
+        // Full jitter, but never below half the step, so retries stay spaced.
+        exp.mul_f64(0.5 + frac / 2.0)
+    }
+
+    async fn attempt(&self, req: &Request, deadline: Instant) -> Result<Outcome, PassError> {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(PassError::Timeout(self.retry.deadline));
+        }
+        let timeout = self.request_timeout.min(remaining);
+        let mut rb = self
+            .http
+            .request(req.method.clone(), &req.url)
+            .timeout(timeout);
+        for (k, v) in &req.headers {
+            rb = rb.header(*k, v);
+        }
+        if let Some((ct, body)) = &req.body {
+            rb = rb.header("content-type", *ct).body(body.clone());
+        }
+        let started = Instant::now();
+        let result = async {
+            let mut resp = rb.send().await?;
+            let status = resp.status().as_u16();
+            if resp
+                .content_length()
+                .is_some_and(|n| n > self.max_body as u64)
+            {
+                return Ok(Err(status));
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = resp.chunk().await? {
+                if body.len() + chunk.len() > self.max_body {
+                    return Ok(Err(status));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok::<_, reqwest::Error>(Ok(Answer { status, body }))
+        }
+        .await;
+        let answer = match result {
+            Ok(Ok(a)) => a,
+            Ok(Err(status)) => {
+                tracing::warn!(path = %req.path, status, limit = self.max_body, "answer larger than the limit");
+                return Err(PassError::Protocol(format!(
+                    "answer larger than {} bytes",
+                    self.max_body
+                )));
+            }
+            Err(e) if e.is_timeout() => {
+                tracing::debug!(path = %req.path, "request timed out");
+                return Ok(Outcome::Retry(PassError::Timeout(started.elapsed())));
+            }
+            Err(e) => {
+                tracing::debug!(path = %req.path, "request failed: {}", describe(&e));
+                return Ok(Outcome::Retry(PassError::Network(describe(&e))));
+            }
+        };
+        tracing::debug!(path = %req.path, status = answer.status, "answer");
+        if answer.status == 429 {
+            self.pacer.silence();
+            return Ok(Outcome::Retry(PassError::Throttled));
+        }
+        if answer.status >= 500 {
+            return Ok(Outcome::Retry(answer.into_error()));
+        }
+        if answer.status >= 400
+            && answer
+                .enhanced()
+                .is_some_and(|e| e.action() == ErrorAction::Retry)
+        {
+            return Ok(Outcome::Retry(answer.into_error()));
+        }
+        Ok(Outcome::Done(answer))
+    }
+}
+
+/// A description of a transport error without the URL (it may carry identifiers).
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "the answer broke off"
+    } else if e.is_request() {
+        "the request could not be sent"
+    } else {
+        "transport error"
+    };
+    let mut source = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}: {detail}")
+    }
+}
