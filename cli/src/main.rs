@@ -1,1 +1,351 @@
-fn main() {}
+//! `tvpass`: try an Adobe Pass journey from the command line, against any server or (by
+//! default) an in-process emulator.
+//!
+//! Exit status: 0 on success, 3 when a decision is a Deny, 1 on an error, 2 on bad usage.
+
+use clap::{Parser, Subcommand};
+use serde_json::{json, Value};
+use std::process::ExitCode;
+use std::sync::Arc;
+use tvpass::{
+    Decision, DeviceInfo, Environment, FileStorage, LogoutAction, ManagementClient, PassClient,
+    PassError, Profile, ResetTarget, Storage, TempPassIdentity,
+};
+use tvpass_emulator::{
+    Emulator, EmulatorConfig, DEFAULT_SERVICE_PROVIDER, DEFAULT_SOFTWARE_STATEMENT,
+};
+
+/// Try Adobe Pass REST API V2 journeys with the tvpass SDK.
+#[derive(Parser, Debug)]
+#[command(name = "tvpass", version)]
+struct Cli {
+    /// Base URL of the service; without it, an in-process emulator is started.
+    #[arg(long, global = true)]
+    base_url: Option<String>,
+    /// Service provider (requestor) id.
+    #[arg(long, global = true, default_value = DEFAULT_SERVICE_PROVIDER)]
+    service_provider: String,
+    /// Software statement from the TVE Dashboard.
+    #[arg(long, global = true, default_value = DEFAULT_SOFTWARE_STATEMENT)]
+    software_statement: String,
+    /// Device identifier (default: generated once and kept in the state directory).
+    #[arg(long, global = true)]
+    device_id: Option<String>,
+    /// Directory keeping credentials, token, profiles and device id between runs.
+    #[arg(long, global = true)]
+    state_dir: Option<std::path::PathBuf>,
+    /// Print one JSON object per result.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// The service provider's MVPDs.
+    Configuration,
+    /// Log in with an MVPD: prints the code and URL, then waits for the profile.
+    Login {
+        /// The MVPD id.
+        #[arg(long)]
+        mvpd: String,
+    },
+    /// The device's profiles.
+    Profiles,
+    /// Preauthorize resources (catalogue filtering).
+    Preauthorize {
+        /// The MVPD id.
+        #[arg(long)]
+        mvpd: String,
+        /// Resource ids.
+        #[arg(required = true)]
+        resources: Vec<String>,
+    },
+    /// Authorize one resource before playback.
+    Authorize {
+        /// The MVPD id.
+        #[arg(long)]
+        mvpd: String,
+        /// Resource id.
+        resource: String,
+    },
+    /// Authorize with a TempPass MVPD (promotional with --identity).
+    Temppass {
+        /// The TempPass MVPD id.
+        #[arg(long)]
+        mvpd: String,
+        /// Resource id.
+        resource: String,
+        /// The user's e-mail for promotional TempPass (hashed before it is sent).
+        #[arg(long)]
+        identity: Option<String>,
+    },
+    /// Log out of an MVPD.
+    Logout {
+        /// The MVPD id.
+        #[arg(long)]
+        mvpd: String,
+    },
+    /// Reset TempPass trials (management API).
+    ResetTemppass {
+        /// The TempPass MVPD id.
+        #[arg(long)]
+        mvpd: String,
+        /// One device id.
+        #[arg(long, group = "target")]
+        device: Option<String>,
+        /// Every device.
+        #[arg(long, group = "target")]
+        all_devices: bool,
+        /// One user's e-mail (hashed).
+        #[arg(long, group = "target")]
+        identity: Option<String>,
+        /// Every promotional identity.
+        #[arg(long, group = "target")]
+        all_identities: bool,
+    },
+}
+
+enum Outcome {
+    Ok,
+    Deny,
+}
+
+fn profile_json(p: &Profile) -> Value {
+    let attrs: serde_json::Map<String, Value> = p
+        .attributes
+        .iter()
+        .map(|(k, a)| {
+            (
+                k.clone(),
+                json!({"value": a.value, "encrypted": a.encrypted}),
+            )
+        })
+        .collect();
+    let mut v = json!({
+        "mvpd": p.mvpd, "notBefore": p.not_before_ms, "notAfter": p.not_after_ms,
+        "issuer": p.issuer, "type": format!("{:?}", p.profile_type), "attributes": attrs,
+    });
+    if let Some(tp) = &p.temp_pass {
+        v["tempPass"] = json!({"expiration": tp.expiration_ms, "remainingResources": tp.remaining_resources, "usedAssets": tp.used_assets});
+    }
+    v
+}
+
+fn decision_json(d: &Decision) -> Value {
+    match d {
+        Decision::Permit {
+            resource,
+            mvpd,
+            source,
+            media_token,
+            not_after_ms,
+        } => json!({
+            "resource": resource, "mvpd": mvpd, "decision": "permit", "source": format!("{source:?}"),
+            "mediaToken": media_token.as_ref().map(|t| json!({"notBefore": t.not_before_ms, "notAfter": t.not_after_ms, "present": true})),
+            "notAfter": not_after_ms,
+        }),
+        Decision::Deny {
+            resource,
+            mvpd,
+            source,
+            reason,
+            error,
+        } => json!({
+            "resource": resource, "mvpd": mvpd, "decision": "deny", "source": format!("{source:?}"),
+            "reason": format!("{reason:?}"), "code": error.code, "message": error.message, "details": error.details,
+            "action": error.action,
+        }),
+    }
+}
+
+struct Out {
+    json: bool,
+}
+
+impl Out {
+    fn print(&self, v: Value, text: String) {
+        if self.json {
+            println!("{v}");
+        } else {
+            println!("{text}");
+        }
+    }
+
+    fn decisions(&self, ds: &[Decision]) -> Outcome {
+        for d in ds {
+            let text = match d {
+                Decision::Permit { resource, .. } => format!("{resource}: permit"),
+                Decision::Deny {
+                    resource,
+                    reason,
+                    error,
+                    ..
+                } => format!("{resource}: deny {reason:?}: {}", error.message),
+            };
+            self.print(decision_json(d), text);
+        }
+        if ds.iter().any(|d| !d.is_permit()) {
+            Outcome::Deny
+        } else {
+            Outcome::Ok
+        }
+    }
+}
+
+async fn run(cli: Cli, out: &Out) -> Result<Outcome, PassError> {
+    let emulator = match &cli.base_url {
+        Some(_) => None,
+        None => Some(
+            Emulator::start(EmulatorConfig::default())
+                .await
+                .map_err(|e| PassError::Network(e.to_string()))?,
+        ),
+    };
+    let base = cli.base_url.clone().unwrap_or_else(|| {
+        emulator
+            .as_ref()
+            .map(Emulator::base_url)
+            .unwrap_or_default()
+    });
+    let storage: Option<Arc<dyn Storage>> = match &cli.state_dir {
+        Some(d) => Some(Arc::new(
+            FileStorage::new(d).map_err(|e| PassError::Storage(e.to_string()))?,
+        )),
+        None => None,
+    };
+    let mut b = PassClient::builder()
+        .environment(Environment::Custom(base.clone()))
+        .service_provider(&cli.service_provider)
+        .software_statement(&cli.software_statement)
+        .device_info(DeviceInfo {
+            primary_hardware_type: Some("Desktop".into()),
+            ..Default::default()
+        });
+    if let Some(s) = &storage {
+        b = b.storage(s.clone());
+    }
+    if let Some(id) = &cli.device_id {
+        b = b.device_id(id);
+    }
+    let client = b.build()?;
+    match cli.command {
+        Command::Configuration => {
+            let c = client.configuration().await?;
+            for m in &c.mvpds {
+                out.print(
+                    json!({"id": m.id, "displayName": m.display_name, "logoUrl": m.logo_url, "isTempPass": m.is_temp_pass}),
+                    format!("{}\t{}{}", m.id, m.display_name, if m.is_temp_pass { "\t(TempPass)" } else { "" }),
+                );
+            }
+            Ok(Outcome::Ok)
+        }
+        Command::Login { mvpd } => {
+            let s = client.create_session(&mvpd).await?;
+            let Some(code) = s.code.clone() else {
+                out.print(json!({"mvpd": mvpd, "action": format!("{:?}", s.action), "reason": format!("{:?}", s.reason)}), format!("no login needed: {:?}", s.reason));
+                return Ok(Outcome::Ok);
+            };
+            out.print(
+                json!({"code": code, "url": client.authentication_url(&code)}),
+                format!("Open {} (code {code})", client.authentication_url(&code)),
+            );
+            if let Some(emu) = &emulator {
+                emu.complete_authentication(&code, Default::default())
+                    .map_err(PassError::Protocol)?;
+            }
+            let p = client.await_profile(&s).await?;
+            out.print(
+                profile_json(&p),
+                format!("logged in with {} until {}", p.mvpd, p.not_after_ms),
+            );
+            Ok(Outcome::Ok)
+        }
+        Command::Profiles => {
+            for p in client.profiles().await? {
+                out.print(
+                    profile_json(&p),
+                    format!("{}\t{:?}\tuntil {}", p.mvpd, p.profile_type, p.not_after_ms),
+                );
+            }
+            Ok(Outcome::Ok)
+        }
+        Command::Preauthorize { mvpd, resources } => {
+            let refs: Vec<&str> = resources.iter().map(String::as_str).collect();
+            Ok(out.decisions(&client.preauthorize(&mvpd, &refs).await?))
+        }
+        Command::Authorize { mvpd, resource } => {
+            Ok(out.decisions(&[client.authorize(&mvpd, &resource).await?]))
+        }
+        Command::Temppass {
+            mvpd,
+            resource,
+            identity,
+        } => {
+            let id = identity
+                .as_deref()
+                .map(TempPassIdentity::email)
+                .transpose()?;
+            Ok(out.decisions(&[client
+                .authorize_temp_pass(&mvpd, &resource, id.as_ref())
+                .await?]))
+        }
+        Command::Logout { mvpd } => {
+            let a = client.logout(&mvpd).await?;
+            let text = match &a {
+                LogoutAction::OpenUrl { url } => format!("open {url} to finish"),
+                other => format!("{other:?}"),
+            };
+            let url = match &a {
+                LogoutAction::OpenUrl { url } => Some(url.clone()),
+                _ => None,
+            };
+            out.print(json!({"mvpd": mvpd, "action": format!("{a:?}").split([' ', '{']).next().unwrap_or(""), "url": url}), text);
+            Ok(Outcome::Ok)
+        }
+        Command::ResetTemppass {
+            mvpd,
+            device,
+            all_devices,
+            identity,
+            all_identities,
+        } => {
+            let target = match (device, all_devices, identity, all_identities) {
+                (Some(d), ..) => ResetTarget::Device(d),
+                (_, true, ..) => ResetTarget::AllDevices,
+                (_, _, Some(i), _) => {
+                    ResetTarget::Identity(TempPassIdentity::email(&i)?.hash().to_string())
+                }
+                (.., true) => ResetTarget::AllIdentities,
+                _ => ResetTarget::Device(client.device_id().expose().to_string()),
+            };
+            let m =
+                ManagementClient::new(Environment::Custom(base), &cli.software_statement, storage)?;
+            m.reset(&cli.service_provider, &mvpd, target).await?;
+            out.print(json!({"mvpd": mvpd, "reset": true}), "reset".into());
+            Ok(Outcome::Ok)
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Out { json: cli.json };
+    match run(cli, &out).await {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Deny) => ExitCode::from(3),
+        Err(e) => {
+            if out.json {
+                println!(
+                    "{}",
+                    json!({"error": e.to_string(), "code": e.enhanced().map(|x| x.code.clone())})
+                );
+            } else {
+                eprintln!("error: {e}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}
