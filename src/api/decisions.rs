@@ -112,6 +112,24 @@ fn as_denies(e: &PassError, resources: &[String], mvpd: &str) -> Option<Vec<Deci
 }
 
 impl PassClient {
+    /// Drops the cached profile when the service says it is missing, expired or invalidated.
+    fn forget_profile_if_gone(&self, mvpd: &str, decisions: &[Decision]) {
+        let gone = decisions.iter().any(|d| {
+            matches!(
+                d,
+                Decision::Deny {
+                    reason: DenyReason::ProfileMissing
+                        | DenyReason::ProfileExpired
+                        | DenyReason::ProfileInvalidated,
+                    ..
+                }
+            )
+        });
+        if gone {
+            self.forget_profile(mvpd);
+        }
+    }
+
     pub(crate) async fn decide(
         &self,
         kind: &str,
@@ -132,16 +150,12 @@ impl PassClient {
         match inner.call(&call).await {
             Ok(answer) => {
                 let ds = decode(&answer.body, mvpd)?;
-                if ds.iter().any(|d| matches!(d, Decision::Deny { reason, .. } if matches!(reason, DenyReason::ProfileMissing | DenyReason::ProfileExpired | DenyReason::ProfileInvalidated))) {
-                    self.forget_profile(mvpd);
-                }
+                self.forget_profile_if_gone(mvpd, &ds);
                 Ok(ds)
             }
             Err(e) => match as_denies(&e, resources, mvpd) {
                 Some(ds) => {
-                    if ds.iter().any(|d| matches!(d, Decision::Deny { reason, .. } if reason.needs_authentication())) {
-                        self.forget_profile(mvpd);
-                    }
+                    self.forget_profile_if_gone(mvpd, &ds);
                     Ok(ds)
                 }
                 None => Err(e),
