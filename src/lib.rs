@@ -47,6 +47,8 @@ mod api;
 mod client;
 mod config;
 mod error;
+#[cfg(feature = "ffi")]
+pub mod ffi;
 mod model;
 mod registration;
 mod secret;
@@ -64,6 +66,9 @@ pub use model::{
 };
 pub use secret::Secret;
 pub use storage::{FileStorage, MemoryStorage, Storage, StorageError};
+
+#[cfg(feature = "ffi")]
+uniffi::setup_scaffolding!();
 
 /// Decoders of every answer, for property tests and fuzzing: each takes raw bytes and returns a
 /// typed value or a [`PassError`], never a panic.

@@ -1,0 +1,171 @@
+package dev.tvpass
+
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.async
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.runBlocking
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.atomic.AtomicInteger
+import kotlin.test.Test
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertIs
+import kotlin.test.assertNotNull
+import kotlin.test.assertTrue
+
+/** A Storage kept in a map, as an app would keep it in encrypted preferences. */
+class MapStorage : Storage {
+    val values = ConcurrentHashMap<String, String>()
+    override fun get(key: String): String? = values[key]
+    override fun set(key: String, value: String) { values[key] = value }
+    override fun remove(key: String) { values.remove(key) }
+}
+
+/** The emulator's admin API. */
+object Emulator {
+    val base: String = System.getProperty("tvpass.emulator")?.takeIf { it.isNotEmpty() }
+        ?: error("set -Dtvpass.emulator to the emulator's base URL")
+    private val http = HttpClient.newHttpClient()
+
+    private fun send(method: String, path: String, body: String = ""): String {
+        val req = HttpRequest.newBuilder(URI.create(base + path))
+            .method(method, HttpRequest.BodyPublishers.ofString(body))
+            .header("content-type", "application/json")
+            .build()
+        val res = http.send(req, HttpResponse.BodyHandlers.ofString())
+        check(res.statusCode() < 300) { "admin $path answered ${res.statusCode()}" }
+        return res.body()
+    }
+
+    fun reset() { send("POST", "/__emulator/reset") }
+    fun complete(code: String) { send("POST", "/__emulator/sessions/$code/complete", "{\"attributes\": {\"zip\": \"10001\"}}") }
+    fun advanceSeconds(s: Long) { send("POST", "/__emulator/clock/advance", "{\"seconds\": $s}") }
+    fun count(prefix: String): Int =
+        Regex("\"path\":\"([^\"]*)\"").findAll(send("GET", "/__emulator/requests")).count { it.groupValues[1].startsWith(prefix) }
+}
+
+class TvPassTest {
+    private fun config(deviceId: String? = null) = ClientConfig(
+        baseUrl = Emulator.base,
+        serviceProvider = "REF30",
+        softwareStatement = "tvpass-emulator-software-statement",
+        deviceInfo = DeviceInfo(primaryHardwareType = "SetTopBox", osName = "Android"),
+        deviceId = deviceId,
+        paceRequests = false,
+    )
+
+    private suspend fun login(client: PassClient, mvpd: String) {
+        val session = client.createSession(mvpd)
+        assertEquals(SessionAction.Authenticate, session.action)
+        Emulator.complete(session.code!!)
+        assertEquals(mvpd, client.awaitProfile(session, null).mvpd)
+    }
+
+    @Test
+    fun registerLoginAndAuthorizeWithPermit() = runBlocking<Unit> {
+        Emulator.reset()
+        val client = PassClient(config(), MapStorage())
+        val configuration = client.configuration()
+        assertEquals(listOf("Cablevision", "Spectrum"), configuration.pickerMvpds.map { it.id })
+        login(client, "Cablevision")
+        val decision = client.authorize("Cablevision", "news")
+        assertIs<Decision.Permit>(decision)
+        assertTrue(decision.mediaToken!!.serialized.isNotEmpty())
+        assertEquals("10001", client.profiles().single().attributes["zip"]!!.value)
+        val logout = client.logout("Cablevision")
+        assertIs<LogoutAction.OpenUrl>(logout)
+        assertEquals(1, Emulator.count("/o/client/register"))
+    }
+
+    @Test
+    fun eachDenyReasonIsAKotlinType() = runBlocking<Unit> {
+        Emulator.reset()
+        val client = PassClient(config(), MapStorage())
+        val missing = client.authorize("Cablevision", "news")
+        assertIs<Decision.Deny>(missing)
+        assertEquals(DenyReason.ProfileMissing, missing.reason)
+        login(client, "Cablevision")
+        login(client, "Spectrum")
+        val cases = listOf(
+            Triple("Cablevision", "late-night", DenyReason.ParentalControls),
+            Triple("Cablevision", "cooking", DenyReason.DeniedByMvpd),
+            Triple("Spectrum", "premium", DenyReason.HbaPolicies),
+        )
+        for ((mvpd, resource, reason) in cases) {
+            val d = client.authorize(mvpd, resource)
+            assertIs<Decision.Deny>(d)
+            assertEquals(reason, d.reason)
+            assertTrue(d.error.message.isNotEmpty())
+        }
+        val pre = client.preauthorize("Cablevision", listOf("news", "cooking"))
+        assertIs<Decision.Permit>(pre[0])
+        assertEquals(DenyReason.PreauthorizationDeniedByMvpd, (pre[1] as Decision.Deny).reason)
+    }
+
+    @Test
+    fun promotionalTempPass() = runBlocking<Unit> {
+        Emulator.reset()
+        val client = PassClient(config(), MapStorage())
+        assertEquals("f7ee5ec7312165148b69fcca1d29075b14b8aef0b5048a332b18b88d09069fb7", tempPassIdentityHash("User@Domain.com"))
+        for (r in listOf("a", "b", "c")) {
+            assertIs<Decision.Permit>(client.authorizeTempPass("TempPass_Promo", r, "user@domain.com"))
+        }
+        val over = client.authorizeTempPass("TempPass_Promo", "d", "user@domain.com")
+        assertEquals(DenyReason.TempPassResourcesExceeded, (over as Decision.Deny).reason)
+        assertIs<Decision.Permit>(client.authorizeTempPass("TempPass_10min", "movies", null))
+        Emulator.advanceSeconds(601)
+        val expired = client.authorizeTempPass("TempPass_10min", "movies", null)
+        assertEquals(DenyReason.TempPassDurationExceeded, (expired as Decision.Deny).reason)
+    }
+
+    @Test
+    fun kotlinStorageSurvivesAcrossTwoClients() = runBlocking<Unit> {
+        Emulator.reset()
+        val storage = MapStorage()
+        val first = PassClient(config(), storage)
+        login(first, "Cablevision")
+        first.close()
+        val registrations = Emulator.count("/o/client/")
+        val second = PassClient(config(), storage)
+        assertIs<Decision.Permit>(second.authorize("Cablevision", "news"))
+        assertEquals(registrations, Emulator.count("/o/client/"), "no DCR call after a restart")
+        assertTrue(storage.values.keys.any { it.endsWith("credentials") })
+    }
+
+    @Test
+    fun cancellingTheCoroutineStopsPolling() = runBlocking<Unit> {
+        Emulator.reset()
+        val client = PassClient(config(), MapStorage())
+        val session = client.createSession("Cablevision")
+        val pollsSeen = AtomicInteger()
+        val listener = object : PollListener {
+            override fun onPoll(polls: UInt) { pollsSeen.set(polls.toInt()) }
+        }
+        val job = async { client.awaitProfile(session, listener) }
+        delay(500)
+        job.cancel()
+        assertFailsWith<CancellationException> { job.await() }
+        val after = Emulator.count("/api/v2/REF30/profiles/code")
+        delay(3500)
+        assertEquals(after, Emulator.count("/api/v2/REF30/profiles/code"), "the emulator saw polling stop")
+        assertEquals(1, pollsSeen.get(), "the listener heard the one poll before cancellation")
+    }
+
+    @Test
+    fun errorsAreKotlinExceptions() = runBlocking<Unit> {
+        Emulator.reset()
+        val bad = assertFailsWith<PassException.InvalidConfiguration> {
+            PassClient(config().copy(baseUrl = "http://example.com"), null)
+        }
+        assertEquals("environment", bad.setting)
+        val client = PassClient(config(), MapStorage())
+        val e = assertFailsWith<PassException.Server> { client.authorize("NoSuchMvpd", "news") }
+        assertEquals(400, e.status.toInt())
+        assertEquals("invalid_integration", assertNotNull(e.error).code)
+        assertFailsWith<PassException.InvalidConfiguration> { client.authorize("", "news") }
+    }
+}

@@ -1,0 +1,858 @@
+//! The uniffi layer for Swift and Kotlin (feature `ffi`). It adapts types and adds no logic:
+//! every call goes to the Rust [`crate::PassClient`].
+//!
+//! Foreign names: `PassClient`, `ClientConfig`, `Storage` (implemented by the app),
+//! `PollListener`, records and enums for every result, and `PassError` (Kotlin:
+//! `PassException`, Swift: `PassError`).
+
+use crate as core;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Storage the app implements: Keychain on Apple platforms, encrypted preferences on Android.
+/// Return `null`/`nil` for a missing value; failures may be swallowed (the SDK starts over).
+#[uniffi::export(with_foreign)]
+pub trait Storage: Send + Sync {
+    /// The value under `key`.
+    fn get(&self, key: String) -> Option<String>;
+    /// Stores `value` under `key`.
+    fn set(&self, key: String, value: String);
+    /// Removes `key`.
+    fn remove(&self, key: String);
+}
+
+struct StorageAdapter(Arc<dyn Storage>);
+
+impl core::Storage for StorageAdapter {
+    fn get(&self, key: &str) -> std::result::Result<Option<String>, core::StorageError> {
+        Ok(self.0.get(key.to_string()))
+    }
+    fn set(&self, key: &str, value: &str) -> std::result::Result<(), core::StorageError> {
+        self.0.set(key.to_string(), value.to_string());
+        Ok(())
+    }
+    fn remove(&self, key: &str) -> std::result::Result<(), core::StorageError> {
+        self.0.remove(key.to_string());
+        Ok(())
+    }
+}
+
+/// Progress of `awaitProfile`.
+#[uniffi::export(with_foreign)]
+pub trait PollListener: Send + Sync {
+    /// Called after each poll that found no profile yet.
+    fn on_poll(&self, polls: u32);
+}
+
+struct ListenerAdapter(Arc<dyn PollListener>);
+
+impl core::PollObserver for ListenerAdapter {
+    fn on_poll(&self, polls: u32) {
+        self.0.on_poll(polls)
+    }
+}
+
+/// What the device says about itself (`X-Device-Info`).
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct DeviceInfo {
+    /// e.g. `SetTopBox`, `TV`, `MobilePhone`, `Tablet`.
+    #[uniffi(default = None)]
+    pub primary_hardware_type: Option<String>,
+    /// Model.
+    #[uniffi(default = None)]
+    pub model: Option<String>,
+    /// Device version.
+    #[uniffi(default = None)]
+    pub version: Option<String>,
+    /// Manufacturer.
+    #[uniffi(default = None)]
+    pub manufacturer: Option<String>,
+    /// Vendor.
+    #[uniffi(default = None)]
+    pub vendor: Option<String>,
+    /// e.g. `tvOS`, `Android`.
+    #[uniffi(default = None)]
+    pub os_name: Option<String>,
+    /// OS family.
+    #[uniffi(default = None)]
+    pub os_family: Option<String>,
+    /// OS vendor.
+    #[uniffi(default = None)]
+    pub os_vendor: Option<String>,
+    /// OS version.
+    #[uniffi(default = None)]
+    pub os_version: Option<String>,
+    /// Screen width.
+    #[uniffi(default = None)]
+    pub display_width: Option<u32>,
+    /// Screen height.
+    #[uniffi(default = None)]
+    pub display_height: Option<u32>,
+    /// e.g. `WiFi`.
+    #[uniffi(default = None)]
+    pub connection_type: Option<String>,
+    /// The app's identifier.
+    #[uniffi(default = None)]
+    pub application_id: Option<String>,
+}
+
+/// Settings of a client. Optional values take the SDK's defaults.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ClientConfig {
+    /// `https://api.auth.adobe.com`, `https://api.auth-staging.adobe.com`, or another base URL
+    /// (plain http only for loopback).
+    pub base_url: String,
+    /// Service provider (requestor) id.
+    pub service_provider: String,
+    /// Software statement.
+    pub software_statement: String,
+    /// Device information.
+    pub device_info: DeviceInfo,
+    /// A stable device id from the platform; generated and stored when absent.
+    #[uniffi(default = None)]
+    pub device_id: Option<String>,
+    /// Polling interval in seconds (3 to 5; default 3).
+    #[uniffi(default = None)]
+    pub polling_interval_seconds: Option<u32>,
+    /// Most attempts per request (1 to 5; default 3).
+    #[uniffi(default = None)]
+    pub max_attempts: Option<u32>,
+    /// Timeout of one request in milliseconds (default 10000).
+    #[uniffi(default = None)]
+    pub request_timeout_ms: Option<u64>,
+    /// Client-side pacing to the service's limit (default true).
+    #[uniffi(default = None)]
+    pub pace_requests: Option<bool>,
+    /// Domain sent when creating sessions.
+    #[uniffi(default = None)]
+    pub domain_name: Option<String>,
+    /// Redirect URL after login and logout.
+    #[uniffi(default = None)]
+    pub redirect_url: Option<String>,
+}
+
+/// The service's enhanced error.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct EnhancedError {
+    /// Recommended action.
+    pub action: String,
+    /// Status.
+    pub status: u16,
+    /// Code.
+    pub code: String,
+    /// Message for the user.
+    pub message: String,
+    /// Partner details.
+    pub details: Option<String>,
+    /// Documentation link.
+    pub help_url: Option<String>,
+    /// Trace id.
+    pub trace: Option<String>,
+}
+
+impl From<&core::EnhancedError> for EnhancedError {
+    fn from(e: &core::EnhancedError) -> Self {
+        Self {
+            action: e.action.clone(),
+            status: e.status,
+            code: e.code.clone(),
+            message: e.message.clone(),
+            details: e.details.clone(),
+            help_url: e.help_url.clone(),
+            trace: e.trace.clone(),
+        }
+    }
+}
+
+/// Every error of a call. Deny decisions are not errors.
+#[derive(Debug, Clone, thiserror::Error, uniffi::Error)]
+pub enum PassError {
+    /// A setting or argument is invalid.
+    #[error("invalid configuration: {setting}: {reason}")]
+    InvalidConfiguration {
+        /// The setting.
+        setting: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Network failure.
+    #[error("network error: {reason}")]
+    Network {
+        /// Description.
+        reason: String,
+    },
+    /// Timed out.
+    #[error("timed out")]
+    Timeout,
+    /// Throttled (429) after the retry budget.
+    #[error("throttled")]
+    Throttled,
+    /// Error status from the service.
+    #[error("server error {status}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The enhanced error, if any.
+        error: Option<EnhancedError>,
+    },
+    /// Unexpected answer.
+    #[error("protocol error: {reason}")]
+    Protocol {
+        /// Description.
+        reason: String,
+    },
+    /// Registration refused.
+    #[error("registration rejected: {reason}")]
+    RegistrationRejected {
+        /// The service's error.
+        reason: String,
+    },
+    /// The session expired before the user finished.
+    #[error("authentication expired")]
+    AuthenticationExpired,
+    /// A newer session replaced the polled one.
+    #[error("session replaced")]
+    SessionReplaced,
+    /// Cancelled.
+    #[error("cancelled")]
+    Cancelled,
+    /// Storage failure.
+    #[error("storage error: {reason}")]
+    Storage {
+        /// Description.
+        reason: String,
+    },
+}
+
+impl From<core::PassError> for PassError {
+    fn from(e: core::PassError) -> Self {
+        use core::PassError as E;
+        match e {
+            E::InvalidConfiguration { setting, reason } => Self::InvalidConfiguration {
+                setting: setting.to_string(),
+                reason,
+            },
+            E::Network(reason) => Self::Network { reason },
+            E::Timeout(_) => Self::Timeout,
+            E::Throttled => Self::Throttled,
+            E::Server { status, error } => Self::Server {
+                status,
+                error: error.as_deref().map(EnhancedError::from),
+            },
+            E::Protocol(reason) => Self::Protocol { reason },
+            E::RegistrationRejected(reason) => Self::RegistrationRejected { reason },
+            E::AuthenticationExpired => Self::AuthenticationExpired,
+            E::SessionReplaced => Self::SessionReplaced,
+            E::Cancelled => Self::Cancelled,
+            E::Storage(reason) => Self::Storage { reason },
+        }
+    }
+}
+
+/// An MVPD.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Mvpd {
+    /// Id.
+    pub id: String,
+    /// Name to show.
+    pub display_name: String,
+    /// Logo URL.
+    pub logo_url: Option<String>,
+    /// TempPass pseudo-MVPD.
+    pub is_temp_pass: bool,
+}
+
+impl From<&core::Mvpd> for Mvpd {
+    fn from(m: &core::Mvpd) -> Self {
+        Self {
+            id: m.id.clone(),
+            display_name: m.display_name.clone(),
+            logo_url: m.logo_url.clone(),
+            is_temp_pass: m.is_temp_pass,
+        }
+    }
+}
+
+impl From<&Mvpd> for core::Mvpd {
+    fn from(m: &Mvpd) -> Self {
+        Self {
+            id: m.id.clone(),
+            display_name: m.display_name.clone(),
+            logo_url: m.logo_url.clone(),
+            is_temp_pass: m.is_temp_pass,
+        }
+    }
+}
+
+/// The configuration.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Configuration {
+    /// Service provider id.
+    pub service_provider: String,
+    /// Service provider name.
+    pub name: String,
+    /// Every MVPD.
+    pub mvpds: Vec<Mvpd>,
+    /// The MVPDs for a provider picker (no TempPass, no test MVPDs).
+    pub picker_mvpds: Vec<Mvpd>,
+}
+
+/// What to do next with a session.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum SessionAction {
+    /// Open the URL / show the code.
+    Authenticate,
+    /// Provide missing parameters.
+    Resume,
+    /// Go to decisions.
+    Authorize,
+    /// Unknown action.
+    Other {
+        /// The action name.
+        name: String,
+    },
+}
+
+/// An authentication session.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Session {
+    /// What to do next.
+    pub action: SessionAction,
+    /// Why (`none`, `authenticated`, `temporary`, `degraded`, ...).
+    pub reason: String,
+    /// The code to show and poll with.
+    pub code: Option<String>,
+    /// Tracking id.
+    pub session_id: String,
+    /// MVPD.
+    pub mvpd: Option<String>,
+    /// Absolute URL to open or call.
+    pub url: Option<String>,
+    /// Missing parameters.
+    pub missing_parameters: Vec<String>,
+    /// Validity start, ms since the epoch.
+    pub not_before_ms: Option<i64>,
+    /// Expiry, ms since the epoch.
+    pub not_after_ms: Option<i64>,
+}
+
+impl From<core::Session> for Session {
+    fn from(s: core::Session) -> Self {
+        Self {
+            action: match s.action {
+                core::SessionAction::Authenticate => SessionAction::Authenticate,
+                core::SessionAction::Resume => SessionAction::Resume,
+                core::SessionAction::Authorize => SessionAction::Authorize,
+                core::SessionAction::Other(name) => SessionAction::Other { name },
+            },
+            reason: match s.reason {
+                core::SessionReason::None => "none".into(),
+                core::SessionReason::Authenticated => "authenticated".into(),
+                core::SessionReason::Temporary => "temporary".into(),
+                core::SessionReason::Degraded => "degraded".into(),
+                core::SessionReason::AuthenticatedSso => "authenticatedSSO".into(),
+                core::SessionReason::Other(o) => o,
+            },
+            code: s.code,
+            session_id: s.session_id,
+            mvpd: s.mvpd,
+            url: s.url,
+            missing_parameters: s.missing_parameters,
+            not_before_ms: s.not_before_ms,
+            not_after_ms: s.not_after_ms,
+        }
+    }
+}
+
+impl From<&Session> for core::Session {
+    fn from(s: &Session) -> Self {
+        Self {
+            action: match &s.action {
+                SessionAction::Authenticate => core::SessionAction::Authenticate,
+                SessionAction::Resume => core::SessionAction::Resume,
+                SessionAction::Authorize => core::SessionAction::Authorize,
+                SessionAction::Other { name } => core::SessionAction::Other(name.clone()),
+            },
+            reason: core::SessionReason::Other(s.reason.clone()),
+            code: s.code.clone(),
+            session_id: s.session_id.clone(),
+            mvpd: s.mvpd.clone(),
+            url: s.url.clone(),
+            missing_parameters: s.missing_parameters.clone(),
+            not_before_ms: s.not_before_ms,
+            not_after_ms: s.not_after_ms,
+        }
+    }
+}
+
+/// TempPass metadata.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct TempPassInfo {
+    /// End of the TempPass, ms since the epoch.
+    pub expiration_ms: Option<i64>,
+    /// Resources left (promotional).
+    pub remaining_resources: Option<u32>,
+    /// Resources used (promotional).
+    pub used_assets: Vec<String>,
+}
+
+impl From<core::TempPassInfo> for TempPassInfo {
+    fn from(t: core::TempPassInfo) -> Self {
+        Self {
+            expiration_ms: t.expiration_ms,
+            remaining_resources: t.remaining_resources,
+            used_assets: t.used_assets,
+        }
+    }
+}
+
+/// A user metadata attribute.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Attribute {
+    /// Value (JSON text for lists and maps).
+    pub value: String,
+    /// Encrypted value.
+    pub encrypted: bool,
+}
+
+/// A profile.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Profile {
+    /// MVPD.
+    pub mvpd: String,
+    /// Validity start, ms since the epoch.
+    pub not_before_ms: i64,
+    /// Validity end, ms since the epoch.
+    pub not_after_ms: i64,
+    /// Issuer.
+    pub issuer: String,
+    /// `regular`, `degraded`, `temporary` or another type.
+    pub profile_type: String,
+    /// User metadata.
+    pub attributes: HashMap<String, Attribute>,
+    /// TempPass metadata of temporary profiles.
+    pub temp_pass: Option<TempPassInfo>,
+}
+
+impl From<core::Profile> for Profile {
+    fn from(p: core::Profile) -> Self {
+        Self {
+            profile_type: match p.profile_type {
+                core::ProfileType::Regular => "regular".into(),
+                core::ProfileType::Degraded => "degraded".into(),
+                core::ProfileType::Temporary => "temporary".into(),
+                core::ProfileType::Other(o) => o,
+            },
+            mvpd: p.mvpd,
+            not_before_ms: p.not_before_ms,
+            not_after_ms: p.not_after_ms,
+            issuer: p.issuer,
+            attributes: p
+                .attributes
+                .into_iter()
+                .map(|(k, a)| {
+                    (
+                        k,
+                        Attribute {
+                            value: a.value,
+                            encrypted: a.encrypted,
+                        },
+                    )
+                })
+                .collect(),
+            temp_pass: p.temp_pass.map(Into::into),
+        }
+    }
+}
+
+/// Why a resource was denied.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum DenyReason {
+    /// Denied by the MVPD.
+    DeniedByMvpd,
+    /// Preauthorization denied by the MVPD.
+    PreauthorizationDeniedByMvpd,
+    /// Parental controls.
+    ParentalControls,
+    /// Degradation rule.
+    DegradationRule,
+    /// TempPass time is over.
+    TempPassDurationExceeded,
+    /// TempPass resources used up.
+    TempPassResourcesExceeded,
+    /// TempPass identity missing or invalid.
+    TempPassIdentityInvalid,
+    /// No profile: log in.
+    ProfileMissing,
+    /// Profile expired: log in again.
+    ProfileExpired,
+    /// Profile invalidated.
+    ProfileInvalidated,
+    /// Home-based authentication policies.
+    HbaPolicies,
+    /// Session invalidated by the MVPD.
+    SessionInvalidated,
+    /// Identity not recognized by the MVPD.
+    IdentityNotRecognized,
+    /// The partner failed; later may succeed.
+    PartnerUnavailable,
+    /// Another code.
+    Other {
+        /// The code.
+        code: String,
+    },
+}
+
+impl From<core::DenyReason> for DenyReason {
+    fn from(r: core::DenyReason) -> Self {
+        use core::DenyReason as R;
+        match r {
+            R::DeniedByMvpd => Self::DeniedByMvpd,
+            R::PreauthorizationDeniedByMvpd => Self::PreauthorizationDeniedByMvpd,
+            R::ParentalControls => Self::ParentalControls,
+            R::DegradationRule => Self::DegradationRule,
+            R::TempPassDurationExceeded => Self::TempPassDurationExceeded,
+            R::TempPassResourcesExceeded => Self::TempPassResourcesExceeded,
+            R::TempPassIdentityInvalid => Self::TempPassIdentityInvalid,
+            R::ProfileMissing => Self::ProfileMissing,
+            R::ProfileExpired => Self::ProfileExpired,
+            R::ProfileInvalidated => Self::ProfileInvalidated,
+            R::HbaPolicies => Self::HbaPolicies,
+            R::SessionInvalidated => Self::SessionInvalidated,
+            R::IdentityNotRecognized => Self::IdentityNotRecognized,
+            R::PartnerUnavailable => Self::PartnerUnavailable,
+            R::Other(code) => Self::Other { code },
+        }
+    }
+}
+
+/// A media token for the player.
+#[derive(Clone, uniffi::Record)]
+pub struct MediaToken {
+    /// The serialized token (hand it to the player; never log it).
+    pub serialized: String,
+    /// Validity start, ms since the epoch.
+    pub not_before_ms: i64,
+    /// Validity end, ms since the epoch.
+    pub not_after_ms: i64,
+}
+
+impl std::fmt::Debug for MediaToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MediaToken(***)")
+    }
+}
+
+/// Permit or Deny.
+#[derive(Debug, Clone, uniffi::Enum)]
+pub enum Decision {
+    /// May play.
+    Permit {
+        /// Resource.
+        resource: String,
+        /// MVPD.
+        mvpd: String,
+        /// `mvpd`, `degradation`, `temppass`, ...
+        source: String,
+        /// Media token (authorize only).
+        media_token: Option<MediaToken>,
+        /// Validity end, ms since the epoch.
+        not_after_ms: Option<i64>,
+    },
+    /// May not play.
+    Deny {
+        /// Resource.
+        resource: String,
+        /// MVPD.
+        mvpd: String,
+        /// Source.
+        source: String,
+        /// Typed reason.
+        reason: DenyReason,
+        /// The service's error (show `message`).
+        error: EnhancedError,
+    },
+}
+
+fn source(s: core::DecisionSource) -> String {
+    match s {
+        core::DecisionSource::Mvpd => "mvpd".into(),
+        core::DecisionSource::Degradation => "degradation".into(),
+        core::DecisionSource::TempPass => "temppass".into(),
+        core::DecisionSource::Dummy => "dummy".into(),
+        core::DecisionSource::Other(o) => o,
+    }
+}
+
+impl From<core::Decision> for Decision {
+    fn from(d: core::Decision) -> Self {
+        match d {
+            core::Decision::Permit {
+                resource,
+                mvpd,
+                source: s,
+                media_token,
+                not_after_ms,
+            } => Self::Permit {
+                resource,
+                mvpd,
+                source: source(s),
+                media_token: media_token.map(|t| MediaToken {
+                    serialized: t.serialized.expose().to_string(),
+                    not_before_ms: t.not_before_ms,
+                    not_after_ms: t.not_after_ms,
+                }),
+                not_after_ms,
+            },
+            core::Decision::Deny {
+                resource,
+                mvpd,
+                source: s,
+                reason,
+                error,
+            } => Self::Deny {
+                resource,
+                mvpd,
+                source: source(s),
+                reason: reason.into(),
+                error: (&error).into(),
+            },
+        }
+    }
+}
+
+/// What the app must do to finish a logout.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum LogoutAction {
+    /// Open the URL in a user agent.
+    OpenUrl {
+        /// The URL.
+        url: String,
+    },
+    /// Done.
+    Complete,
+    /// Ask the user to log out at the platform level too.
+    PartnerLogout,
+    /// No profile was there.
+    NoProfile,
+    /// Unknown action.
+    Other {
+        /// The action name.
+        name: String,
+    },
+}
+
+impl From<core::LogoutAction> for LogoutAction {
+    fn from(a: core::LogoutAction) -> Self {
+        match a {
+            core::LogoutAction::OpenUrl { url } => Self::OpenUrl { url },
+            core::LogoutAction::Complete => Self::Complete,
+            core::LogoutAction::PartnerLogout => Self::PartnerLogout,
+            core::LogoutAction::NoProfile => Self::NoProfile,
+            core::LogoutAction::Other(name) => Self::Other { name },
+        }
+    }
+}
+
+/// The SDK client for Swift and Kotlin.
+#[derive(uniffi::Object)]
+pub struct PassClient {
+    inner: core::PassClient,
+}
+
+type Result<T> = std::result::Result<T, PassError>;
+
+fn identity(email: Option<String>) -> Result<Option<core::TempPassIdentity>> {
+    email
+        .map(|e| core::TempPassIdentity::email(&e))
+        .transpose()
+        .map_err(Into::into)
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl PassClient {
+    /// Builds a client; every setting is checked here.
+    #[uniffi::constructor]
+    pub fn new(config: ClientConfig, storage: Option<Arc<dyn Storage>>) -> Result<Arc<Self>> {
+        let d = config.device_info;
+        let mut b = core::PassClient::builder()
+            .environment(core::Environment::Custom(config.base_url))
+            .service_provider(config.service_provider)
+            .software_statement(config.software_statement)
+            .device_info(core::DeviceInfo {
+                primary_hardware_type: d.primary_hardware_type,
+                model: d.model,
+                version: d.version,
+                manufacturer: d.manufacturer,
+                vendor: d.vendor,
+                os_name: d.os_name,
+                os_family: d.os_family,
+                os_vendor: d.os_vendor,
+                os_version: d.os_version,
+                display_width: d.display_width,
+                display_height: d.display_height,
+                connection_type: d.connection_type,
+                application_id: d.application_id,
+                ..Default::default()
+            });
+        if let Some(s) = storage {
+            b = b.storage(Arc::new(StorageAdapter(s)));
+        }
+        if let Some(id) = config.device_id {
+            b = b.device_id(id);
+        }
+        if let Some(s) = config.polling_interval_seconds {
+            b = b.polling_interval(Duration::from_secs(s.into()));
+        }
+        if let Some(n) = config.max_attempts {
+            b = b.retry(core::RetryPolicy {
+                max_attempts: n,
+                ..Default::default()
+            });
+        }
+        if let Some(ms) = config.request_timeout_ms {
+            b = b.request_timeout(Duration::from_millis(ms));
+        }
+        if let Some(p) = config.pace_requests {
+            b = b.rate_limit(core::RateLimit {
+                enabled: p,
+                ..Default::default()
+            });
+        }
+        if let Some(d) = config.domain_name {
+            b = b.domain_name(d);
+        }
+        if let Some(u) = config.redirect_url {
+            b = b.redirect_url(u);
+        }
+        Ok(Arc::new(Self { inner: b.build()? }))
+    }
+
+    /// The configuration (cached 150 s).
+    pub async fn configuration(&self) -> Result<Configuration> {
+        let c = self.inner.configuration().await?;
+        Ok(Configuration {
+            picker_mvpds: c.picker_mvpds().into_iter().map(Mvpd::from).collect(),
+            mvpds: c.mvpds.iter().map(Mvpd::from).collect(),
+            service_provider: c.service_provider,
+            name: c.name,
+        })
+    }
+
+    /// Remembers the picked MVPD.
+    pub fn select_mvpd(&self, mvpd: Mvpd) {
+        self.inner.select_mvpd(&(&mvpd).into());
+    }
+
+    /// The picked MVPD.
+    pub fn selected_mvpd(&self) -> Option<Mvpd> {
+        self.inner.selected_mvpd().as_ref().map(Mvpd::from)
+    }
+
+    /// Starts authentication with an MVPD.
+    pub async fn create_session(&self, mvpd: String) -> Result<Session> {
+        Ok(self.inner.create_session(&mvpd).await?.into())
+    }
+
+    /// Resumes a session with missing parameters.
+    pub async fn resume_session(&self, code: String, mvpd: String) -> Result<Session> {
+        Ok(self.inner.resume_session(&code, &mvpd).await?.into())
+    }
+
+    /// The URL a user agent opens to log in with the code.
+    pub fn authentication_url(&self, code: String) -> String {
+        self.inner.authentication_url(&code)
+    }
+
+    /// Polls until the user finished logging in; cancel the Task/coroutine to stop.
+    pub async fn await_profile(
+        &self,
+        session: Session,
+        listener: Option<Arc<dyn PollListener>>,
+    ) -> Result<Profile> {
+        let s: core::Session = (&session).into();
+        let adapter = listener.map(ListenerAdapter);
+        let observer = adapter.as_ref().map(|a| a as &dyn core::PollObserver);
+        Ok(self.inner.await_profile_with(&s, observer).await?.into())
+    }
+
+    /// The device's profiles (cached while valid).
+    pub async fn profiles(&self) -> Result<Vec<Profile>> {
+        Ok(self
+            .inner
+            .profiles()
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// The profile for one MVPD.
+    pub async fn profile(&self, mvpd: String) -> Result<Option<Profile>> {
+        Ok(self.inner.profile(&mvpd).await?.map(Into::into))
+    }
+
+    /// Authorization before playback.
+    pub async fn authorize(&self, mvpd: String, resource: String) -> Result<Decision> {
+        Ok(self.inner.authorize(&mvpd, &resource).await?.into())
+    }
+
+    /// Preauthorization for the catalogue.
+    pub async fn preauthorize(
+        &self,
+        mvpd: String,
+        resources: Vec<String>,
+    ) -> Result<Vec<Decision>> {
+        let refs: Vec<&str> = resources.iter().map(String::as_str).collect();
+        Ok(self
+            .inner
+            .preauthorize(&mvpd, &refs)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// TempPass authorization: basic without `email`, promotional with it (hashed on the device).
+    pub async fn authorize_temp_pass(
+        &self,
+        mvpd: String,
+        resource: String,
+        email: Option<String>,
+    ) -> Result<Decision> {
+        let id = identity(email)?;
+        Ok(self
+            .inner
+            .authorize_temp_pass(&mvpd, &resource, id.as_ref())
+            .await?
+            .into())
+    }
+
+    /// TempPass metadata.
+    pub async fn temp_pass_info(
+        &self,
+        mvpd: String,
+        email: Option<String>,
+    ) -> Result<Option<TempPassInfo>> {
+        let id = identity(email)?;
+        Ok(self
+            .inner
+            .temp_pass_info(&mvpd, id.as_ref())
+            .await?
+            .map(Into::into))
+    }
+
+    /// Logout on the user's request.
+    pub async fn logout(&self, mvpd: String) -> Result<LogoutAction> {
+        Ok(self.inner.logout(&mvpd).await?.into())
+    }
+}
+
+/// SHA-256 (lowercase hex) of a trimmed, lower-cased identifier, as promotional TempPass sends it.
+#[uniffi::export]
+pub fn temp_pass_identity_hash(identifier: String) -> Result<String> {
+    Ok(core::TempPassIdentity::email(&identifier)?
+        .hash()
+        .to_string())
+}
