@@ -5,6 +5,9 @@
 //! `PollListener`, records and enums for every result, and `PassError` (Kotlin:
 //! `PassException`, Swift: `PassError`).
 
+// Errors cross the boundary by value as uniffi records; boxing them is not possible there.
+#![allow(clippy::result_large_err)]
+
 use crate as core;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -655,6 +658,46 @@ impl From<core::LogoutAction> for LogoutAction {
     }
 }
 
+/// Cancels a long call from the foreign side (Swift Task cancellation handlers).
+#[derive(Debug, Default, uniffi::Object)]
+pub struct CancellationToken {
+    cancelled: std::sync::atomic::AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+#[uniffi::export]
+impl CancellationToken {
+    /// A token not yet cancelled.
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Cancels: the call using the token ends at once with `Cancelled`.
+    pub fn cancel(&self) {
+        self.cancelled
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    /// Whether `cancel` was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl CancellationToken {
+    async fn cancelled(&self) {
+        loop {
+            let notified = self.notify.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
 /// The SDK client for Swift and Kotlin.
 #[derive(uniffi::Object)]
 pub struct PassClient {
@@ -765,16 +808,26 @@ impl PassClient {
         self.inner.authentication_url(&code)
     }
 
-    /// Polls until the user finished logging in; cancel the Task/coroutine to stop.
+    /// Polls until the user finished logging in. Kotlin: cancel the coroutine to stop. Swift:
+    /// use the `awaitProfile(session:listener:)` extension, whose Task cancellation triggers
+    /// `cancellation` (uniffi's Swift futures are not cancelled by the Task).
     pub async fn await_profile(
         &self,
         session: Session,
         listener: Option<Arc<dyn PollListener>>,
+        cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<Profile> {
         let s: core::Session = (&session).into();
         let adapter = listener.map(ListenerAdapter);
         let observer = adapter.as_ref().map(|a| a as &dyn core::PollObserver);
-        Ok(self.inner.await_profile_with(&s, observer).await?.into())
+        let polling = self.inner.await_profile_with(&s, observer);
+        match cancellation {
+            None => Ok(polling.await?.into()),
+            Some(token) => tokio::select! {
+                r = polling => Ok(r?.into()),
+                _ = token.cancelled() => Err(PassError::Cancelled),
+            },
+        }
     }
 
     /// The device's profiles (cached while valid).

@@ -62,7 +62,7 @@ class TvPassTest {
         val session = client.createSession(mvpd)
         assertEquals(SessionAction.Authenticate, session.action)
         Emulator.complete(session.code!!)
-        assertEquals(mvpd, client.awaitProfile(session, null).mvpd)
+        assertEquals(mvpd, client.awaitProfile(session, null, null).mvpd)
     }
 
     @Test
@@ -145,7 +145,7 @@ class TvPassTest {
         val listener = object : PollListener {
             override fun onPoll(polls: UInt) { pollsSeen.set(polls.toInt()) }
         }
-        val job = async { client.awaitProfile(session, listener) }
+        val job = async { client.awaitProfile(session, listener, null) }
         delay(500)
         job.cancel()
         assertFailsWith<CancellationException> { job.await() }

@@ -1,0 +1,174 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import XCTest
+@testable import TVPass
+
+/// A Storage in a dictionary, as an app would keep it in the Keychain.
+final class DictionaryStorage: Storage, @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var values: [String: String] = [:]
+    func get(key: String) -> String? { lock.lock(); defer { lock.unlock() }; return values[key] }
+    func set(key: String, value: String) { lock.lock(); values[key] = value; lock.unlock() }
+    func remove(key: String) { lock.lock(); values[key] = nil; lock.unlock() }
+    var keys: [String] { lock.lock(); defer { lock.unlock() }; return Array(values.keys) }
+}
+
+final class Counter: PollListener, @unchecked Sendable {
+    private let lock = NSLock()
+    private var polls: UInt32 = 0
+    func onPoll(polls: UInt32) { lock.lock(); self.polls = polls; lock.unlock() }
+    var value: UInt32 { lock.lock(); defer { lock.unlock() }; return polls }
+}
+
+/// The emulator's admin API.
+enum Emulator {
+    static let base: String = ProcessInfo.processInfo.environment["TVPASS_EMULATOR"] ?? "http://127.0.0.1:8080"
+
+    @discardableResult
+    static func send(_ method: String, _ path: String, _ body: String = "") async throws -> Data {
+        var request = URLRequest(url: URL(string: base + path)!)
+        request.httpMethod = method
+        request.setValue("application/json", forHTTPHeaderField: "content-type")
+        request.httpBody = body.data(using: .utf8)
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as! HTTPURLResponse).statusCode
+        XCTAssertLessThan(status, 300, "admin \(path)")
+        return data
+    }
+
+    static func reset() async throws { try await send("POST", "/__emulator/reset") }
+    static func complete(_ code: String) async throws {
+        try await send("POST", "/__emulator/sessions/\(code)/complete", "{\"attributes\": {\"zip\": \"10001\"}}")
+    }
+    static func advance(seconds: Int) async throws { try await send("POST", "/__emulator/clock/advance", "{\"seconds\": \(seconds)}") }
+    static func count(_ prefix: String) async throws -> Int {
+        let data = try await send("GET", "/__emulator/requests")
+        let log = try JSONSerialization.jsonObject(with: data) as! [[String: Any]]
+        return log.filter { ($0["path"] as! String).hasPrefix(prefix) }.count
+    }
+}
+
+final class TVPassTests: XCTestCase {
+    func config(baseUrl: String = Emulator.base) -> ClientConfig {
+        ClientConfig(
+            baseUrl: baseUrl,
+            serviceProvider: "REF30",
+            softwareStatement: "tvpass-emulator-software-statement",
+            deviceInfo: DeviceInfo(primaryHardwareType: "SetTopBox", osName: "tvOS"),
+            paceRequests: false
+        )
+    }
+
+    func login(_ client: PassClient, _ mvpd: String) async throws {
+        let session = try await client.createSession(mvpd: mvpd)
+        XCTAssertEqual(session.action, .authenticate)
+        try await Emulator.complete(session.code!)
+        let profile = try await client.awaitProfile(session: session, listener: nil)
+        XCTAssertEqual(profile.mvpd, mvpd)
+    }
+
+    func testRegisterLoginAndAuthorizeWithPermit() async throws {
+        try await Emulator.reset()
+        let client = try PassClient(config: config(), storage: DictionaryStorage())
+        let configuration = try await client.configuration()
+        XCTAssertEqual(configuration.pickerMvpds.map { $0.id }, ["Cablevision", "Spectrum"])
+        try await login(client, "Cablevision")
+        guard case let .permit(_, _, _, mediaToken, _) = try await client.authorize(mvpd: "Cablevision", resource: "news") else {
+            return XCTFail("expected a Permit")
+        }
+        XCTAssertFalse(mediaToken!.serialized.isEmpty)
+        let profiles = try await client.profiles()
+        XCTAssertEqual(profiles.first?.attributes["zip"]?.value, "10001")
+        guard case .openUrl = try await client.logout(mvpd: "Cablevision") else { return XCTFail("expected OpenUrl") }
+        let registrations = try await Emulator.count("/o/client/register")
+        XCTAssertEqual(registrations, 1)
+    }
+
+    func testEachDenyReasonIsASwiftCase() async throws {
+        try await Emulator.reset()
+        let client = try PassClient(config: config(), storage: DictionaryStorage())
+        guard case let .deny(_, _, _, missing, _) = try await client.authorize(mvpd: "Cablevision", resource: "news") else {
+            return XCTFail("expected a Deny")
+        }
+        XCTAssertEqual(missing, .profileMissing)
+        try await login(client, "Cablevision")
+        try await login(client, "Spectrum")
+        let cases: [(String, String, DenyReason)] = [
+            ("Cablevision", "late-night", .parentalControls),
+            ("Cablevision", "cooking", .deniedByMvpd),
+            ("Spectrum", "premium", .hbaPolicies),
+        ]
+        for (mvpd, resource, want) in cases {
+            guard case let .deny(_, _, _, reason, error) = try await client.authorize(mvpd: mvpd, resource: resource) else {
+                return XCTFail("expected a Deny for \(resource)")
+            }
+            XCTAssertEqual(reason, want)
+            XCTAssertFalse(error.message.isEmpty)
+        }
+    }
+
+    func testPromotionalTempPass() async throws {
+        try await Emulator.reset()
+        let client = try PassClient(config: config(), storage: DictionaryStorage())
+        XCTAssertEqual(try tempPassIdentityHash(identifier: "User@Domain.com"),
+                       "f7ee5ec7312165148b69fcca1d29075b14b8aef0b5048a332b18b88d09069fb7")
+        for resource in ["a", "b", "c"] {
+            guard case .permit = try await client.authorizeTempPass(mvpd: "TempPass_Promo", resource: resource, email: "user@domain.com") else {
+                return XCTFail("expected a Permit for \(resource)")
+            }
+        }
+        guard case let .deny(_, _, _, reason, _) = try await client.authorizeTempPass(mvpd: "TempPass_Promo", resource: "d", email: "user@domain.com") else {
+            return XCTFail("expected a Deny")
+        }
+        XCTAssertEqual(reason, .tempPassResourcesExceeded)
+    }
+
+    func testSwiftStoragePersistsAcrossTwoClients() async throws {
+        try await Emulator.reset()
+        let storage = DictionaryStorage()
+        let first = try PassClient(config: config(), storage: storage)
+        try await login(first, "Cablevision")
+        let before = try await Emulator.count("/o/client/")
+        let second = try PassClient(config: config(), storage: storage)
+        guard case .permit = try await second.authorize(mvpd: "Cablevision", resource: "news") else {
+            return XCTFail("expected a Permit")
+        }
+        let after = try await Emulator.count("/o/client/")
+        XCTAssertEqual(before, after, "no DCR call after a restart")
+        XCTAssertTrue(storage.keys.contains { $0.hasSuffix("credentials") })
+    }
+
+    func testCancellingTheTaskStopsPolling() async throws {
+        try await Emulator.reset()
+        let client = try PassClient(config: config(), storage: DictionaryStorage())
+        let session = try await client.createSession(mvpd: "Cablevision")
+        let counter = Counter()
+        let task = Task { try await client.awaitProfile(session: session, listener: counter) }
+        try await Task.sleep(nanoseconds: 500_000_000)
+        task.cancel()
+        _ = await task.result
+        let polls = try await Emulator.count("/api/v2/REF30/profiles/code")
+        try await Task.sleep(nanoseconds: 3_500_000_000)
+        let later = try await Emulator.count("/api/v2/REF30/profiles/code")
+        XCTAssertEqual(polls, later, "the emulator saw polling stop")
+        XCTAssertEqual(counter.value, 1)
+    }
+
+    func testErrorsAreSwiftErrors() async throws {
+        try await Emulator.reset()
+        XCTAssertThrowsError(try PassClient(config: config(baseUrl: "http://example.com"), storage: nil)) { error in
+            guard case let PassError.InvalidConfiguration(setting, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(setting, "environment")
+        }
+        let client = try PassClient(config: config(), storage: DictionaryStorage())
+        do {
+            _ = try await client.authorize(mvpd: "NoSuchMvpd", resource: "news")
+            XCTFail("expected an error")
+        } catch let PassError.Server(status, error) {
+            XCTAssertEqual(status, 400)
+            XCTAssertEqual(error?.code, "invalid_integration")
+        }
+    }
+}
