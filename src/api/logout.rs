@@ -50,6 +50,8 @@ impl PassClient {
         let mut call = Call::get(inner.path(&["logout", mvpd]));
         call.query.push(("redirectUrl", inner.redirect_url.clone()));
         let answer = inner.call(&call).await?;
+        // Decode first: an answer that cannot be read leaves the cached state as it was.
+        let action = decode(&answer.body, mvpd, &inner.base)?;
         self.forget_profile(mvpd);
         inner
             .preauthorized
@@ -59,6 +61,6 @@ impl PassClient {
         if self.selected_mvpd().is_some_and(|m| m.id == mvpd) {
             inner.store.delete("selected_mvpd");
         }
-        decode(&answer.body, mvpd, &inner.base)
+        Ok(action)
     }
 }

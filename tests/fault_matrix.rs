@@ -1,0 +1,227 @@
+//! Every fault the emulator can inject, crossed with every call: the SDK recovers within its
+//! retry limit or returns the documented error, never panics, never passes its deadline by more
+//! than a second, never sends more than the maximum attempts, and keeps stored credentials and
+//! profiles intact. The matrix is printed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tvpass::{
+    DeviceInfo, Environment, MemoryStorage, PassClient, PassError, RateLimit, RetryPolicy, Storage,
+};
+use tvpass_emulator::{Emulator, EmulatorConfig, Fault, DEFAULT_SOFTWARE_STATEMENT};
+
+const DEADLINE: Duration = Duration::from_secs(6);
+const TIMEOUT: Duration = Duration::from_millis(400);
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Call {
+    Register,
+    Token,
+    Configuration,
+    Session,
+    ProfileByCode,
+    Preauthorize,
+    Authorize,
+    Logout,
+}
+
+impl Call {
+    fn path(self) -> &'static str {
+        match self {
+            Call::Register => "/o/client/register",
+            Call::Token => "/o/client/token",
+            Call::Configuration => "/api/v2/REF30/configuration",
+            Call::Session => "/api/v2/REF30/sessions",
+            Call::ProfileByCode => "/api/v2/REF30/profiles/code",
+            Call::Preauthorize => "/api/v2/REF30/decisions/preauthorize",
+            Call::Authorize => "/api/v2/REF30/decisions/authorize",
+            Call::Logout => "/api/v2/REF30/logout",
+        }
+    }
+}
+
+/// What the SDK must answer when the fault persists on every attempt.
+#[derive(Debug, PartialEq)]
+enum Expect {
+    Server(u16),
+    Throttled,
+    Timeout,
+    Network,
+    Protocol,
+    Recovers,
+}
+
+fn faults() -> Vec<(&'static str, Fault, Expect)> {
+    vec![
+        ("500", Fault::Status { status: 500 }, Expect::Server(500)),
+        ("503", Fault::Status { status: 503 }, Expect::Server(503)),
+        ("429", Fault::Throttle, Expect::Throttled),
+        ("delay", Fault::Delay { ms: 1200 }, Expect::Timeout),
+        ("drop", Fault::Drop, Expect::Network),
+        ("truncated", Fault::Truncate, Expect::Protocol),
+        ("invalid json", Fault::InvalidJson, Expect::Protocol),
+        (
+            "oversized",
+            Fault::Oversized { bytes: 300_000 },
+            Expect::Protocol,
+        ),
+        ("html 200", Fault::Html { status: 200 }, Expect::Protocol),
+        ("html 502", Fault::Html { status: 502 }, Expect::Server(502)),
+        ("xml 200", Fault::Xml { status: 200 }, Expect::Protocol),
+        ("content type", Fault::WrongContentType, Expect::Recovers),
+    ]
+}
+
+fn matches(e: &PassError, want: &Expect) -> bool {
+    match (e, want) {
+        (PassError::Server { status, .. }, Expect::Server(s)) => status == s,
+        (PassError::Throttled, Expect::Throttled) => true,
+        (PassError::Timeout(_), Expect::Timeout) => true,
+        (PassError::Network(_), Expect::Network) => true,
+        (PassError::Protocol(_), Expect::Protocol) => true,
+        _ => false,
+    }
+}
+
+fn client(emu: &Emulator, storage: Arc<MemoryStorage>) -> PassClient {
+    PassClient::builder()
+        .environment(Environment::Custom(emu.base_url()))
+        .service_provider("REF30")
+        .software_statement(DEFAULT_SOFTWARE_STATEMENT)
+        .device_info(DeviceInfo {
+            primary_hardware_type: Some("TV".into()),
+            ..Default::default()
+        })
+        .storage(storage)
+        .rate_limit(RateLimit {
+            enabled: false,
+            ..RateLimit::default()
+        })
+        .request_timeout(TIMEOUT)
+        .max_response_bytes(128 * 1024)
+        .retry(RetryPolicy {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(20),
+            max_backoff: Duration::from_millis(50),
+            deadline: DEADLINE,
+        })
+        .build()
+        .unwrap()
+}
+
+fn snapshot(storage: &MemoryStorage) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = storage
+        .keys()
+        .into_iter()
+        .filter(|k| {
+            k.ends_with("credentials") || k.ends_with("profiles") || k.ends_with("device_id")
+        })
+        .map(|k| {
+            let value = storage.get(&k).unwrap().unwrap();
+            (k, value)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+async fn cell(call: Call, fault: &Fault, expect: &Expect) -> Result<(), String> {
+    let mut config = EmulatorConfig::default();
+    config.throttling.enabled = false;
+    let emu = Emulator::start(config).await.unwrap();
+    let storage = Arc::new(MemoryStorage::new());
+    let c = client(&emu, storage.clone());
+    let mut code = String::new();
+    if !matches!(call, Call::Register | Call::Token) {
+        let s = c
+            .create_session("Cablevision")
+            .await
+            .map_err(|e| e.to_string())?;
+        code = s.code.clone().unwrap();
+        if call != Call::ProfileByCode {
+            emu.complete_authentication(&code, Default::default())
+                .unwrap();
+            c.await_profile(&s).await.map_err(|e| e.to_string())?;
+        }
+    }
+    let before = snapshot(&storage);
+    emu.inject_fault(call.path(), fault.clone(), 100);
+    emu.clear_requests();
+    let started = Instant::now();
+    let result: Result<(), PassError> = match call {
+        Call::Register | Call::Token | Call::Configuration => c.configuration().await.map(|_| ()),
+        Call::Session => c.create_session("Spectrum").await.map(|_| ()),
+        Call::ProfileByCode => c.profile_for_code(&code).await.map(|_| ()),
+        Call::Preauthorize => c
+            .preauthorize("Cablevision", &["news", "sports"])
+            .await
+            .map(|_| ()),
+        Call::Authorize => c.authorize("Cablevision", "news").await.map(|_| ()),
+        Call::Logout => c.logout("Cablevision").await.map(|_| ()),
+    };
+    let elapsed = started.elapsed();
+    let attempts = emu.count(call.path());
+    if elapsed > DEADLINE + Duration::from_secs(1) {
+        return Err(format!("took {elapsed:?}"));
+    }
+    if attempts > 3 {
+        return Err(format!("{attempts} attempts"));
+    }
+    match (&result, expect) {
+        (Ok(()), Expect::Recovers) => {}
+        (Err(e), want) if matches(e, want) => {}
+        (other, want) => return Err(format!("{other:?}, expected {want:?}")),
+    }
+    let after = snapshot(&storage);
+    // Credentials, device id and profiles are kept (a failed logout keeps the profile too).
+    for (k, v) in &before {
+        if call == Call::Logout && result.is_ok() && k.ends_with("profiles") {
+            continue; // a logout that went through removes the profile, as it should
+        }
+        if !after.iter().any(|(k2, v2)| k2 == k && v2 == v) {
+            return Err(format!("stored {k} changed"));
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fault_matrix() {
+    let calls = [
+        Call::Register,
+        Call::Token,
+        Call::Configuration,
+        Call::Session,
+        Call::ProfileByCode,
+        Call::Preauthorize,
+        Call::Authorize,
+        Call::Logout,
+    ];
+    let mut failures = Vec::new();
+    let mut table = format!("{:<14}", "fault \\ call");
+    for c in calls {
+        table.push_str(&format!("{:<15}", format!("{c:?}")));
+    }
+    table.push('\n');
+    for (name, fault, expect) in faults() {
+        table.push_str(&format!("{name:<14}"));
+        let cells =
+            futures_util::future::join_all(calls.iter().map(|c| cell(*c, &fault, &expect))).await;
+        for (c, r) in calls.iter().zip(cells) {
+            match r {
+                Ok(()) => table.push_str(&format!("{:<15}", "pass")),
+                Err(e) => {
+                    table.push_str(&format!("{:<15}", "FAIL"));
+                    failures.push(format!("{name} x {c:?}: {e}"));
+                }
+            }
+        }
+        table.push('\n');
+    }
+    println!("{table}");
+    assert!(
+        failures.is_empty(),
+        "failed cells:\n{}",
+        failures.join("\n")
+    );
+}
