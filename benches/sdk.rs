@@ -63,8 +63,36 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+/// The same authorize request made by hand with reqwest.
+#[inline(never)]
+async fn bare_authorize(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    device: &str,
+    info: &str,
+) -> serde_json::Value {
+    http.post(url)
+        .timeout(Duration::from_secs(10))
+        .header("authorization", token)
+        .header("ap-device-identifier", device)
+        .header("x-device-info", info)
+        .header("accept", "application/json")
+        .header("content-type", "application/json")
+        .body(r#"{"resources":["news"]}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn overhead(r: &mut Report) {
-    let emu = emulator(false).await;
+    let mut config = EmulatorConfig::default();
+    config.throttling.enabled = false;
+    config.request_log_capacity = 100;
+    let emu = Emulator::start(config).await.unwrap();
     let c = builder(&emu, false).build().unwrap();
     login(&emu, &c).await;
     // The same request by hand: token, device headers, JSON body, JSON answer decoded.
@@ -90,30 +118,35 @@ async fn overhead(r: &mut Report) {
     .header_value();
     let n = if r.quick { 300 } else { 2000 };
     let (mut sdk, mut bare) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    // TVPASS_OVERHEAD_ONLY=sdk|bare runs one side only (for instruction counts under callgrind).
+    let only = std::env::var("TVPASS_OVERHEAD_ONLY").unwrap_or_default();
     for i in 0..n * 2 {
+        let swap = std::env::var("TVPASS_SWAP").is_ok();
+        if (only == "sdk" && i % 2 == 1) || (only == "bare" && i % 2 == 0) {
+            continue;
+        }
         let t = Instant::now();
-        if i % 2 == 0 {
+        if (i % 2 == 0) != swap {
             let d = c.authorize("Cablevision", "news").await.unwrap();
             assert!(d.is_permit());
             sdk.push(t.elapsed());
         } else {
-            let v: serde_json::Value = http
-                .post(&url)
-                .header("authorization", &storage_token)
-                .header("ap-device-identifier", &device)
-                .header("x-device-info", &info)
-                .header("accept", "application/json")
-                .header("content-type", "application/json")
-                .body(r#"{"resources":["news"]}"#)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let v = bare_authorize(&http, &url, &storage_token, &device, &info).await;
             assert_eq!(v["decisions"][0]["authorized"], true);
             bare.push(t.elapsed());
         }
+    }
+    if !only.is_empty() {
+        let v = if only == "sdk" { sdk } else { bare };
+        let first = median(v[..v.len() / 4].to_vec());
+        let last = median(v[v.len() * 3 / 4..].to_vec());
+        println!(
+            "overhead ({only} only): median {:.0} us (first quarter {:.0} us, last quarter {:.0} us)",
+            median(v).as_secs_f64() * 1e6,
+            first.as_secs_f64() * 1e6,
+            last.as_secs_f64() * 1e6
+        );
+        return;
     }
     let (s, b) = (median(sdk), median(bare));
     println!(
@@ -340,14 +373,32 @@ fn main() {
         quick,
         missed: Vec::new(),
     };
+    // `cargo bench --bench sdk -- NAME...` runs only the named figures.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     rt.block_on(async {
         // Memory first, before the other figures grow the heap.
-        memory(&mut report).await;
-        overhead(&mut report).await;
-        requests_per_journey(&mut report).await;
-        single_flight(&mut report).await;
-        preauthorize_fanout(&mut report).await;
-        throttled(&mut report).await;
+        if wanted("memory") {
+            memory(&mut report).await;
+        }
+        if wanted("overhead") {
+            overhead(&mut report).await;
+        }
+        if wanted("journey") {
+            requests_per_journey(&mut report).await;
+        }
+        if wanted("single-flight") {
+            single_flight(&mut report).await;
+        }
+        if wanted("preauthorize") {
+            preauthorize_fanout(&mut report).await;
+        }
+        if wanted("throttled") {
+            throttled(&mut report).await;
+        }
     });
     if report.missed.is_empty() {
         println!("all checked targets hold");

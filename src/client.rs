@@ -7,9 +7,10 @@ use crate::model::{Configuration, Profile};
 use crate::registration::Registration;
 use crate::secret::Secret;
 use crate::storage::{MemoryStorage, Storage, Store};
-use crate::transport::{Answer, Request, Transport};
+use crate::transport::{bearer, header_map, Answer, Request, Transport};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
@@ -301,18 +302,34 @@ impl PassClientBuilder {
             self.max_response_bytes,
         );
         let registration = Registration::new(base.clone(), statement, None, common, store.clone());
+        let base_headers = header_map(&[
+            ("accept", "application/json".to_string()),
+            ("user-agent", self.user_agent.clone()),
+        ]);
+        let mut device_headers = header_map(&[
+            ("accept", "application/json".to_string()),
+            ("user-agent", self.user_agent.clone()),
+            ("x-device-info", device_info_header),
+            (
+                "ap-device-identifier",
+                format!("fingerprint {}", STANDARD.encode(device_id.expose())),
+            ),
+        ]);
+        if let Some(v) = device_headers.get_mut("ap-device-identifier") {
+            v.set_sensitive(true);
+        }
         let profiles = store.load::<Vec<Profile>>("profiles").unwrap_or_default();
         Ok(PassClient {
             inner: Arc::new(Inner {
-                device_header: format!("fingerprint {}", STANDARD.encode(device_id.expose())),
+                base_url: crate::transport::parse_url(&base)?,
                 device_id,
-                device_info_header,
+                base_headers,
+                device_headers,
                 base,
                 sp,
                 transport,
                 registration,
                 store,
-                user_agent: self.user_agent,
                 polling_interval: self.polling_interval,
                 batch: self.preauthorize_batch_size,
                 concurrency: self.preauthorize_concurrency,
@@ -347,14 +364,16 @@ impl std::fmt::Debug for PassClient {
 
 pub(crate) struct Inner {
     pub base: String,
+    pub base_url: url::Url,
     pub sp: String,
     pub transport: Transport,
     pub registration: Registration,
     pub store: Arc<Store>,
     pub device_id: Secret,
-    pub device_header: String,
-    pub device_info_header: String,
-    pub user_agent: String,
+    /// `Accept` and `User-Agent`.
+    pub base_headers: HeaderMap,
+    /// The base headers plus `AP-Device-Identifier` and `X-Device-Info`.
+    pub device_headers: HeaderMap,
     pub polling_interval: Duration,
     pub batch: usize,
     pub concurrency: usize,
@@ -377,7 +396,7 @@ pub(crate) struct Call {
     pub device_headers: bool,
     /// `AP-TempPass-Identity` value.
     pub identity: Option<String>,
-    pub body: Option<(&'static str, Vec<u8>)>,
+    pub body: Option<(&'static str, bytes::Bytes)>,
 }
 
 impl Call {
@@ -395,7 +414,7 @@ impl Call {
     pub fn post(path: String, content_type: &'static str, body: Vec<u8>) -> Self {
         Self {
             method: reqwest::Method::POST,
-            body: Some((content_type, body)),
+            body: Some((content_type, body.into())),
             ..Self::get(path)
         }
     }
@@ -403,25 +422,31 @@ impl Call {
 
 impl Inner {
     fn request(&self, call: &Call, token: &Secret) -> Request {
-        let mut url = format!("{}{}", self.base, call.path);
+        // The base URL is parsed once; only the path and query change per call.
+        let mut url = self.base_url.clone();
+        url.set_path(&format!(
+            "{}{}",
+            self.base_url.path().trim_end_matches('/'),
+            call.path
+        ));
         if !call.query.is_empty() {
-            let q = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(call.query.iter().map(|(k, v)| (*k, v.as_str())))
-                .finish();
-            url.push('?');
-            url.push_str(&q);
+            url.query_pairs_mut()
+                .extend_pairs(call.query.iter().map(|(k, v)| (*k, v.as_str())));
         }
-        let mut headers = vec![
-            ("authorization", format!("Bearer {}", token.expose())),
-            ("accept", "application/json".to_string()),
-            ("user-agent", self.user_agent.clone()),
-        ];
-        if call.device_headers {
-            headers.push(("ap-device-identifier", self.device_header.clone()));
-            headers.push(("x-device-info", self.device_info_header.clone()));
+        let mut headers = if call.device_headers {
+            self.device_headers.clone()
+        } else {
+            self.base_headers.clone()
+        };
+        if let Some(v) = bearer(token.expose()) {
+            headers.insert(reqwest::header::AUTHORIZATION, v);
         }
-        if let Some(i) = &call.identity {
-            headers.push(("ap-temppass-identity", i.clone()));
+        if let Some(v) = call
+            .identity
+            .as_deref()
+            .and_then(|i| HeaderValue::from_str(i).ok())
+        {
+            headers.insert(HeaderName::from_static("ap-temppass-identity"), v);
         }
         Request {
             method: call.method.clone(),
@@ -494,19 +519,28 @@ pub(crate) fn check_id(setting: &'static str, id: &str) -> Result<(), PassError>
 
 /// Percent-encodes a path segment.
 pub(crate) fn encode(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|b| match b {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
+                out.push(b as char)
             }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 fn generate_device_id() -> String {

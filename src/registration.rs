@@ -37,7 +37,7 @@ pub(crate) struct Registration {
     base: String,
     software_statement: Secret,
     redirect_uri: Option<String>,
-    common_headers: Vec<(&'static str, String)>,
+    common_headers: reqwest::header::HeaderMap,
     store: Arc<Store>,
     token: RwLock<Option<StoredToken>>,
     flight: tokio::sync::Mutex<()>,
@@ -56,7 +56,7 @@ impl Registration {
             base,
             software_statement,
             redirect_uri,
-            common_headers,
+            common_headers: crate::transport::header_map(&common_headers),
             store,
             token: RwLock::new(token),
             flight: tokio::sync::Mutex::new(()),
@@ -149,10 +149,10 @@ impl Registration {
         }
         let req = Request {
             method: reqwest::Method::POST,
-            url: format!("{}/o/client/register", self.base),
+            url: crate::transport::parse_url(&format!("{}/o/client/register", self.base))?,
             path: "/o/client/register".into(),
             headers: self.common_headers.clone(),
-            body: Some(("application/json", body.to_string().into_bytes())),
+            body: Some(("application/json", body.to_string().into())),
         };
         let answer = transport.send(&req, deadline).await?;
         match answer.status {
@@ -188,10 +188,11 @@ impl Registration {
             .finish();
         let req = Request {
             method: reqwest::Method::POST,
-            url: format!("{}/o/client/token", self.base),
+            url: crate::transport::parse_url(&format!("{}/o/client/token", self.base))
+                .map_err(TokenError::Other)?,
             path: "/o/client/token".into(),
             headers: self.common_headers.clone(),
-            body: Some(("application/x-www-form-urlencoded", form.into_bytes())),
+            body: Some(("application/x-www-form-urlencoded", form.into())),
         };
         let answer = transport
             .send(&req, deadline)

@@ -4,6 +4,7 @@
 
 use crate::config::{RateLimit, RetryPolicy};
 use crate::error::{EnhancedError, ErrorAction, PassError};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,11 +16,11 @@ use tokio::time::Instant;
 #[derive(Debug, Clone)]
 pub(crate) struct Request {
     pub method: reqwest::Method,
-    pub url: String,
+    pub url: url::Url,
     /// Path for logs (no query: it may carry identifiers).
     pub path: String,
-    pub headers: Vec<(&'static str, String)>,
-    pub body: Option<(&'static str, Vec<u8>)>,
+    pub headers: HeaderMap,
+    pub body: Option<(&'static str, bytes::Bytes)>,
 }
 
 /// A complete answer.
@@ -51,6 +52,30 @@ impl Answer {
             error: self.enhanced().map(Box::new),
         }
     }
+}
+
+/// Parses a URL the SDK composed from its checked base URL.
+pub(crate) fn parse_url(text: &str) -> Result<url::Url, PassError> {
+    url::Url::parse(text).map_err(|e| PassError::config("environment", e.to_string()))
+}
+
+/// A header map from names and values; values that are not valid header text are left out
+/// (the builder validates every configured value before this is used).
+pub(crate) fn header_map(pairs: &[(&'static str, String)]) -> HeaderMap {
+    let mut map = HeaderMap::with_capacity(pairs.len() + 2);
+    for (k, v) in pairs {
+        if let Ok(value) = HeaderValue::from_str(v) {
+            map.insert(HeaderName::from_static(k), value);
+        }
+    }
+    map
+}
+
+/// An `Authorization: Bearer` value, marked sensitive so that it never shows in `Debug`.
+pub(crate) fn bearer(token: &str) -> Option<HeaderValue> {
+    let mut v = HeaderValue::from_str(&format!("Bearer {token}")).ok()?;
+    v.set_sensitive(true);
+    Some(v)
 }
 
 /// Decodes an enhanced error body: the object itself, or wrapped as `{"error": {...}}`.
@@ -221,11 +246,9 @@ impl Transport {
         let timeout = self.request_timeout.min(remaining);
         let mut rb = self
             .http
-            .request(req.method.clone(), &req.url)
+            .request(req.method.clone(), req.url.clone())
             .timeout(timeout);
-        for (k, v) in &req.headers {
-            rb = rb.header(*k, v);
-        }
+        rb = rb.headers(req.headers.clone());
         if let Some((ct, body)) = &req.body {
             rb = rb.header("content-type", *ct).body(body.clone());
         }

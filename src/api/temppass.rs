@@ -235,9 +235,11 @@ impl ManagementClient {
             let token = self.registration.token(&self.transport, deadline).await?;
             let req = Request {
                 method: reqwest::Method::DELETE,
-                url: format!("{}{path}?{query}", self.mgmt_base),
+                url: crate::transport::parse_url(&format!("{}{path}?{query}", self.mgmt_base))?,
                 path: path.to_string(),
-                headers: vec![("authorization", format!("Bearer {}", token.expose()))],
+                headers: crate::transport::bearer(token.expose())
+                    .map(|v| std::iter::once((reqwest::header::AUTHORIZATION, v)).collect())
+                    .unwrap_or_default(),
                 body: None,
             };
             let answer = self.transport.send(&req, deadline).await?;
