@@ -25,5 +25,7 @@ echo "== Android AAR layout"
 bash bindings/kotlin/check-aar-layout.sh
 echo "== Swift bindings (Linux, Debian trixie root) against the emulator"
 bash bindings/swift/run-tests.sh
+echo "== benchmarks, quick mode (request counts, throttling and memory targets enforced)"
+TVPASS_BENCH_QUICK=1 cargo bench --bench sdk --locked
 echo "== library size"
 bash scripts/library-size.sh

@@ -267,7 +267,6 @@ impl PassClientBuilder {
 
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(self.request_timeout)
             .pool_idle_timeout(Duration::from_secs(90))
             .build()
             .map_err(|e| PassError::config("http", e.to_string()))?;

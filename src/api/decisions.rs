@@ -138,9 +138,12 @@ impl PassClient {
         identity: Option<String>,
     ) -> Result<Vec<Decision>, PassError> {
         let inner = &self.inner;
-        let body = serde_json::json!({ "resources": resources })
-            .to_string()
-            .into_bytes();
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            resources: &'a [String],
+        }
+        let body = serde_json::to_vec(&Body { resources })
+            .map_err(|e| PassError::Protocol(format!("cannot encode the request: {e}")))?;
         let mut call = Call::post(
             inner.path(&["decisions", kind, mvpd]),
             "application/json",
