@@ -18,31 +18,20 @@ cp "$gen/TVPass.swift" "$here/Sources/TVPass/TVPass.swift"
 cp "$gen/TVPassFFI.h" "$here/Sources/TVPassFFILinux/TVPassFFI.h"
 rm -rf "$gen"
 
-log="$(mktemp)"
-target/debug/tvpass-emulator --port 0 --no-throttling > "$log" 2>&1 &
-emu=$!
 work="$swift_root/tvpass-work"
 cleanup() {
-  kill "$emu" 2>/dev/null || true
-  rm -f "$log"
   umount "$work/src" 2>/dev/null || true
   umount "$work/lib" 2>/dev/null || true
   umount "$swift_root/proc" 2>/dev/null || true
 }
 trap cleanup EXIT
-for _ in $(seq 1 100); do
-  grep -q 'listening on' "$log" && break
-  sleep 0.1
-done
-url="$(sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$log" | head -n1)"
-[ -n "$url" ] || { echo "the emulator did not start" >&2; cat "$log" >&2; exit 1; }
-
 mkdir -p "$work/src" "$work/lib"
 mountpoint -q "$swift_root/proc" || mount -t proc proc "$swift_root/proc"
 mount --bind "$here" "$work/src"
 mount --bind "$root/target/debug" "$work/lib"
-chroot "$swift_root" /usr/bin/env -i \
-  PATH=/usr/libexec/swift/bin:/usr/bin:/bin HOME=/tmp TVPASS_EMULATOR="$url" \
+# shellcheck disable=SC2016
+bash "$root/scripts/with-emulator.sh" bash -c 'chroot "$0" /usr/bin/env -i \
+  PATH=/usr/libexec/swift/bin:/usr/bin:/bin HOME=/tmp TVPASS_EMULATOR="$TVPASS_EMULATOR" \
   LD_LIBRARY_PATH=/tvpass-work/lib:/usr/libexec/swift/lib/swift/linux \
-  /bin/sh -c 'cd /tvpass-work/src && swift test --disable-swift-testing --scratch-path /tmp/tvpass-swift-build \
-    -Xlinker -L/tvpass-work/lib -Xlinker -rpath -Xlinker /tvpass-work/lib'
+  /bin/sh -c "cd /tvpass-work/src && swift test --disable-swift-testing --scratch-path /tmp/tvpass-swift-build \
+    -Xlinker -L/tvpass-work/lib -Xlinker -rpath -Xlinker /tvpass-work/lib"' "$swift_root"

@@ -84,6 +84,19 @@ pub fn bearer(shared: &Shared, headers: &HeaderMap, sp: &str) -> Result<String, 
     Ok(t.client_id.clone())
 }
 
+/// The checks of the calls that need a device: a valid bearer token for the service provider,
+/// `AP-Device-Identifier` and `X-Device-Info`. Returns the decoded device identifier.
+pub fn authorized_device(
+    shared: &Shared,
+    headers: &HeaderMap,
+    sp: &str,
+) -> Result<String, Response> {
+    bearer(shared, headers, sp)?;
+    let device = device_identifier(headers, true)?.unwrap_or_default();
+    device_info(headers, true)?;
+    Ok(device)
+}
+
 /// The decoded device identifier of `AP-Device-Identifier: fingerprint <base64>`.
 ///
 /// `Ok(None)` when absent and not required.

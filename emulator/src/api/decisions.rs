@@ -3,7 +3,7 @@
 use super::Ctx;
 use crate::config::{Degradation, MvpdConfig, ServiceProviderConfig, TempPassConfig};
 use crate::errors::{enhanced, error_response, json_response};
-use crate::headers::{bearer, content_type_is, device_identifier, device_info};
+use crate::headers::{authorized_device, content_type_is};
 use crate::state::Shared;
 use crate::temppass;
 use axum::body::Bytes;
@@ -102,13 +102,8 @@ async fn decide(
     kind: Kind,
 ) -> Response {
     let shared = ctx.0;
-    if let Err(r) = bearer(&shared, &headers, &sp) {
-        return r;
-    }
-    let device = match device_identifier(&headers, true)
-        .and_then(|d| device_info(&headers, true).map(|_| d))
-    {
-        Ok(d) => d.unwrap_or_default(),
+    let device = match authorized_device(&shared, &headers, &sp) {
+        Ok(d) => d,
         Err(r) => return r,
     };
     let Some(resources) = parse_resources(&headers, &body) else {

@@ -2,7 +2,7 @@
 
 use super::Ctx;
 use crate::errors::{error_response, json_response};
-use crate::headers::{bearer, device_identifier, device_info};
+use crate::headers::authorized_device;
 use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -17,13 +17,8 @@ pub async fn logout(
     headers: HeaderMap,
 ) -> Response {
     let shared = ctx.0;
-    if let Err(r) = bearer(&shared, &headers, &sp) {
-        return r;
-    }
-    let device = match device_identifier(&headers, true)
-        .and_then(|d| device_info(&headers, true).map(|_| d))
-    {
-        Ok(d) => d.unwrap_or_default(),
+    let device = match authorized_device(&shared, &headers, &sp) {
+        Ok(d) => d,
         Err(r) => return r,
     };
     let Some(redirect) = query

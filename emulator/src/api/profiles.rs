@@ -4,7 +4,7 @@ use super::sessions::live_session;
 use super::Ctx;
 use crate::config::{Degradation, ServiceProviderConfig};
 use crate::errors::{error_response, json_response};
-use crate::headers::{bearer, device_identifier, device_info};
+use crate::headers::{authorized_device, bearer};
 use crate::state::{profile_json, Shared};
 use crate::temppass;
 use axum::extract::Path;
@@ -81,17 +81,10 @@ fn answer(profiles: Map<String, Value>) -> Response {
     json_response(StatusCode::OK, &json!({ "profiles": profiles }))
 }
 
-fn checked_device(shared: &Shared, sp: &str, headers: &HeaderMap) -> Result<String, Response> {
-    bearer(shared, headers, sp)?;
-    let device = device_identifier(headers, true)?.unwrap_or_default();
-    device_info(headers, true)?;
-    Ok(device)
-}
-
 /// `GET /api/v2/{serviceProvider}/profiles`.
 pub async fn all(ctx: Ctx, Path(sp): Path<String>, headers: HeaderMap) -> Response {
     let shared = ctx.0;
-    let device = match checked_device(&shared, &sp, &headers) {
+    let device = match authorized_device(&shared, &headers, &sp) {
         Ok(d) => d,
         Err(r) => return r,
     };
@@ -112,7 +105,7 @@ pub async fn by_mvpd(
     headers: HeaderMap,
 ) -> Response {
     let shared = ctx.0;
-    let device = match checked_device(&shared, &sp, &headers) {
+    let device = match authorized_device(&shared, &headers, &sp) {
         Ok(d) => d,
         Err(r) => return r,
     };
