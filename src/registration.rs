@@ -204,11 +204,8 @@ impl Registration {
                 struct Issued {
                     access_token: String,
                     expires_in: u64,
-                    #[serde(default)]
-                    created_at: Option<i64>,
                 }
                 let t: Issued = answer.json().map_err(TokenError::Other)?;
-                let _ = t.created_at;
                 // Our own clock decides expiry: the device's and the server's may disagree.
                 let ttl = Duration::from_secs(t.expires_in).as_millis() as i64;
                 Ok(StoredToken {
