@@ -63,6 +63,29 @@ pub async fn complete_session(
     }
 }
 
+/// Body of `POST /__emulator/partners/{partner}/login`.
+#[derive(Debug, Deserialize)]
+pub struct PartnerLogin {
+    /// The `authenticationRequest.request` the app received.
+    pub request: String,
+    /// Profile attributes (plain values or `{value, state}` objects).
+    #[serde(default)]
+    pub attributes: Map<String, Value>,
+}
+
+/// `POST /__emulator/partners/{partner}/login`: the user logs in with the MVPD inside the
+/// partner's framework; answers `{"samlResponse": "<the framework's SAML response text>"}`.
+pub async fn partner_login(
+    ctx: Ctx,
+    Path(partner): Path<String>,
+    Json(body): Json<PartnerLogin>,
+) -> Response {
+    match crate::api::partner::partner_login(&ctx.0, &partner, &body.request, &body.attributes) {
+        Ok(text) => json_response(StatusCode::OK, &json!({ "samlResponse": text })),
+        Err(e) => json_response(StatusCode::BAD_REQUEST, &json!({ "error": e })),
+    }
+}
+
 /// `POST /__emulator/clients/{client_id}/revoke`.
 pub async fn revoke(ctx: Ctx, Path(id): Path<String>) -> Response {
     if crate::revoke_client(&ctx.0, &id) {

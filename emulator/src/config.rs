@@ -48,6 +48,9 @@ pub struct ServiceProviderConfig {
     pub max_authorize_resources: usize,
     /// The MVPDs integrated with this service provider.
     pub mvpds: Vec<MvpdConfig>,
+    /// Partners whose single sign-on is enabled for this service provider (e.g. `Apple`);
+    /// another known partner answers `configuration_fallback`.
+    pub sso_partners: Vec<String>,
 }
 
 /// An MVPD (identity provider), regular or TempPass.
@@ -76,6 +79,24 @@ pub struct MvpdConfig {
     pub logout_url: Option<String>,
     /// Present for TempPass pseudo-MVPDs.
     pub temppass: Option<TempPassConfig>,
+    /// The id the streaming platform (e.g. Apple's account provider identifier) knows the MVPD
+    /// by: the `AP-Partner-Framework-Status` provider id maps to the MVPD through it.
+    pub platform_mapping_id: Option<String>,
+    /// Platform onboarding: `SUPPORTED` (partner single sign-on works) or `PICKER` (only shown
+    /// in the platform's picker).
+    pub boarding_status: Option<String>,
+    /// The configuration is enabled for the platform's single sign-on flows.
+    pub enable_platform_services: bool,
+    /// The MVPD may be shown in the platform's picker.
+    pub display_in_platform_picker: bool,
+    /// The device must enforce the user permissions the platform reports.
+    pub enforce_platform_permissions: bool,
+    /// Single sign-on with a platform identity (`Adobe-Subject-Token`,
+    /// `X-Roku-Reserved-Roku-Connect-Token`): profiles are shared by every app of the identity.
+    pub platform_sso: bool,
+    /// Single sign-on with a service token (`AD-Service-Token`): profiles are shared by every
+    /// app presenting the same user.
+    pub service_token_sso: bool,
 }
 
 /// The degradation rule of an integration.
@@ -176,6 +197,13 @@ impl Default for MvpdConfig {
             profile_ttl_secs: 30 * 24 * 3600,
             logout_url: None,
             temppass: None,
+            platform_mapping_id: None,
+            boarding_status: None,
+            enable_platform_services: false,
+            display_in_platform_picker: false,
+            enforce_platform_permissions: false,
+            platform_sso: false,
+            service_token_sso: false,
         }
     }
 }
@@ -189,6 +217,7 @@ impl Default for ServiceProviderConfig {
             max_preauthorize_resources: 5,
             max_authorize_resources: 1,
             mvpds: Vec::new(),
+            sso_partners: Vec::new(),
         }
     }
 }
@@ -219,12 +248,23 @@ impl Default for EmulatorConfig {
         ];
         cablevision.parental_controls = vec!["late-night".into()];
         cablevision.logout_url = Some("https://login.cablevision.example/logout".into());
+        cablevision.platform_mapping_id = Some("Cablevision".into());
+        cablevision.boarding_status = Some("SUPPORTED".into());
+        cablevision.enable_platform_services = true;
+        cablevision.display_in_platform_picker = true;
+        cablevision.platform_sso = true;
+        cablevision.service_token_sso = true;
         let mut spectrum = mvpd("Spectrum", "Spectrum");
         spectrum.resources = vec!["*".into()];
         spectrum.deny.insert(
             "premium".into(),
             "authorization_denied_by_hba_policies".into(),
         );
+        spectrum.platform_mapping_id = Some("spectrum".into());
+        spectrum.boarding_status = Some("PICKER".into());
+        spectrum.display_in_platform_picker = true;
+        spectrum.platform_sso = true;
+        spectrum.service_token_sso = true;
         let mut basic = mvpd("TempPass_10min", "TempPass 10 minutes");
         basic.temppass = Some(TempPassConfig {
             ttl_secs: 600,
@@ -241,6 +281,7 @@ impl Default for EmulatorConfig {
                 id: DEFAULT_SERVICE_PROVIDER.into(),
                 name: "Reference Service Provider".into(),
                 mvpds: vec![cablevision, spectrum, basic, promo],
+                sso_partners: vec!["Apple".into()],
                 ..ServiceProviderConfig::default()
             }],
             software_statements: vec![SoftwareStatementConfig {
@@ -359,6 +400,20 @@ impl ServiceProviderConfig {
     /// The MVPD with this id.
     pub fn mvpd(&self, id: &str) -> Option<&MvpdConfig> {
         self.mvpds.iter().find(|m| m.id == id)
+    }
+
+    /// The enabled MVPD the platform knows by this mapping id.
+    pub fn mvpd_for_platform_id(&self, mapping_id: &str) -> Option<&MvpdConfig> {
+        self.mvpds
+            .iter()
+            .find(|m| m.enabled && m.platform_mapping_id.as_deref() == Some(mapping_id))
+    }
+
+    /// Whether partner single sign-on is enabled for this partner.
+    pub fn partner_enabled(&self, partner: &str) -> bool {
+        self.sso_partners
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case(partner))
     }
 }
 

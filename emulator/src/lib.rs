@@ -26,6 +26,7 @@ pub mod errors;
 pub mod faults;
 pub mod headers;
 pub mod middleware;
+pub mod sso;
 pub mod state;
 pub mod temppass;
 
@@ -65,6 +66,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
             "/api/v2/authenticate/{sp}/{code}",
             get(sessions::authenticate),
         )
+        .route("/api/v2/{sp}/sessions/sso/{partner}", post(partner::session))
+        .route("/api/v2/{sp}/profiles/sso/{partner}", post(partner::profile))
         .route("/api/v2/{sp}/profiles", get(profiles::all))
         .route("/api/v2/{sp}/profiles/{mvpd}", get(profiles::by_mvpd))
         .route("/api/v2/{sp}/profiles/code/{code}", get(profiles::by_code))
@@ -86,6 +89,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
             post(admin::complete_session),
         )
         .route("/__emulator/clients/{id}/revoke", post(admin::revoke))
+        .route(
+            "/__emulator/partners/{partner}/login",
+            post(admin::partner_login),
+        )
         .route("/__emulator/reset", post(admin::reset))
         .route(
             "/__emulator/faults",
@@ -206,6 +213,18 @@ impl Emulator {
         attributes: Map<String, Value>,
     ) -> Result<Value, String> {
         api::sessions::complete(&self.shared, code, &attributes)
+    }
+
+    /// The emulated partner framework (e.g. Apple's): the user logs in with the MVPD of this
+    /// partner authentication request (`authenticationRequest.request`). Returns the SAML
+    /// response text the framework hands to the app.
+    pub fn partner_login(
+        &self,
+        partner: &str,
+        request: &str,
+        attributes: Map<String, Value>,
+    ) -> Result<String, String> {
+        api::partner::partner_login(&self.shared, partner, request, &attributes)
     }
 
     /// Revokes a client's registration; its tokens then answer 401 `application-registration`.

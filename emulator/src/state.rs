@@ -54,6 +54,10 @@ pub struct Session {
     pub not_after: i64,
     /// Set when the user completed authentication.
     pub completed: bool,
+    /// The platform identity the creating app presented (single sign-on).
+    pub platform_subject: Option<String>,
+    /// The service-token user the creating app presented (single sign-on).
+    pub service_subject: Option<String>,
 }
 
 impl Session {
@@ -80,7 +84,7 @@ pub struct Profile {
     pub not_before: i64,
     /// Validity window.
     pub not_after: i64,
-    /// `regular` or `degraded`.
+    /// `regular`, `degraded`, `appleSSO`, `platformSSO` or `serviceTokenSSO`.
     pub kind: &'static str,
     /// Issuer: the MVPD or `Adobe`.
     pub issuer: String,
@@ -145,6 +149,37 @@ pub struct State {
     pub profiles: HashMap<(String, String), BTreeMap<String, Profile>>,
     /// By (service provider, TempPass MVPD).
     pub trials: HashMap<(String, String), Vec<Trial>>,
+    /// Single sign-on profiles by (method, subject), then MVPD: shared by every app that
+    /// presents the same platform identity (`platform`) or service-token user (`service`).
+    pub sso_profiles: HashMap<(&'static str, String), BTreeMap<String, Profile>>,
+    /// Partner authentication requests handed out, by request id.
+    pub partner_requests: HashMap<String, PartnerRequest>,
+    /// Partner authentication responses the emulated partner issued, by response id.
+    pub partner_responses: HashMap<String, PartnerResponse>,
+}
+
+/// A partner authentication request (SAML request) handed to a device.
+#[derive(Debug, Clone)]
+pub struct PartnerRequest {
+    /// Service provider.
+    pub service_provider: String,
+    /// The MVPD the partner framework selected.
+    pub mvpd: String,
+    /// Expiry.
+    pub expires_at: i64,
+}
+
+/// A partner authentication response (SAML response) the emulated partner issued.
+#[derive(Debug, Clone)]
+pub struct PartnerResponse {
+    /// Service provider.
+    pub service_provider: String,
+    /// The MVPD the user logged in with.
+    pub mvpd: String,
+    /// User metadata.
+    pub attributes: Map<String, Value>,
+    /// Expiry.
+    pub expires_at: i64,
 }
 
 /// Per-device token buckets for throttling.

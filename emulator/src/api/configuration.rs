@@ -34,6 +34,15 @@ pub async fn configuration(ctx: Ctx, Path(sp): Path<String>, headers: HeaderMap)
                 v["isTempPass"] = json!(true);
                 v["authPerAggregator"] = json!(true);
             }
+            if let Some(id) = &m.platform_mapping_id {
+                v["platformMappingId"] = json!(id);
+                v["enablePlatformServices"] = json!(m.enable_platform_services);
+                v["displayInPlatformPicker"] = json!(m.display_in_platform_picker);
+                v["enforcePlatformPermissions"] = json!(m.enforce_platform_permissions);
+                if let Some(b) = &m.boarding_status {
+                    v["boardingStatus"] = json!(b);
+                }
+            }
             v
         })
         .collect();

@@ -4,6 +4,7 @@ use super::Ctx;
 use crate::config::{Degradation, MvpdConfig, ServiceProviderConfig, TempPassConfig};
 use crate::errors::{enhanced, error_response, json_response};
 use crate::headers::{authorized_device, content_type_is};
+use crate::sso;
 use crate::state::Shared;
 use crate::temppass;
 use axum::body::Bytes;
@@ -29,6 +30,7 @@ struct Ctx2<'a> {
     mvpd: &'a MvpdConfig,
     kind: Kind,
     now: i64,
+    subjects: sso::Subjects,
 }
 
 impl Ctx2<'_> {
@@ -129,6 +131,7 @@ async fn decide(
         mvpd: m,
         kind,
         now: shared.clock.now_ms(),
+        subjects: sso::subjects(&headers, shared.clock.now_ms()),
     };
     let decisions = match &m.temppass {
         Some(tp) => temppass_decisions(&c, tp, &headers, device, &resources),
@@ -167,15 +170,13 @@ fn mvpd_decisions(c: &Ctx2, device: &str, resources: &[String]) -> Result<Vec<Va
     }
     let profile_after = {
         let state = c.shared.state();
-        let p = state
-            .profiles
-            .get(&(c.sp.id.clone(), device.to_string()))
-            .and_then(|ps| ps.get(&m.id))
-            .ok_or_else(|| error_response("authenticated_profile_missing"))?;
-        if p.not_after <= c.now {
-            return Err(error_response("authenticated_profile_expired"));
+        match sso::find_profile(&state, c.sp, device, &c.subjects, &m.id, c.now) {
+            Some((p, _)) => p.not_after,
+            None if sso::has_expired_profile(&state, c.sp, device, &m.id) => {
+                return Err(error_response("authenticated_profile_expired"))
+            }
+            None => return Err(error_response("authenticated_profile_missing")),
         }
-        p.not_after
     };
     let after = decision_after.min(profile_after);
     if m.degradation == Degradation::AuthzAll {

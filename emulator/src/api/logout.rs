@@ -3,6 +3,7 @@
 use super::Ctx;
 use crate::errors::{error_response, json_response};
 use crate::headers::authorized_device;
+use crate::sso;
 use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -35,16 +36,36 @@ pub async fn logout(
         return error_response("invalid_integration");
     };
     let now = shared.clock.now_ms();
-    let had_profile = shared
-        .state()
-        .profiles
-        .get_mut(&(sp.clone(), device))
-        .and_then(|ps| ps.remove(&mvpd))
-        .is_some_and(|p| p.not_after > now);
+    let subjects = sso::subjects(&headers, now);
+    let mut removed = Vec::new();
+    {
+        let mut state = shared.state();
+        removed.extend(
+            state
+                .profiles
+                .get_mut(&(sp.clone(), device))
+                .and_then(|ps| ps.remove(&mvpd)),
+        );
+        // Single logout: the profiles shared through the request's identities go too.
+        for (method, subject) in [("platform", &subjects.platform), ("service", &subjects.service)] {
+            if let Some(subject) = subject {
+                removed.extend(
+                    state
+                        .sso_profiles
+                        .get_mut(&(method, subject.clone()))
+                        .and_then(|ps| ps.remove(&mvpd)),
+                );
+            }
+        }
+    }
+    removed.retain(|p| p.not_after > now);
+    let had_profile = !removed.is_empty();
+    let partner = removed.iter().any(|p| p.kind == "appleSSO");
     let mut action = json!({ "mvpd": mvpd });
     let (name, kind) = match (&m.temppass, had_profile, &m.logout_url) {
         (Some(_), _, _) => ("complete", "none"),
         (None, false, _) => ("invalid", "none"),
+        (None, true, _) if partner => ("partner_logout", "partner_interactive"),
         (None, true, None) => ("complete", "none"),
         (None, true, Some(u)) => {
             let mut url = url::Url::parse(u).unwrap_or_else(|_| {

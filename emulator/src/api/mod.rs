@@ -4,6 +4,7 @@ pub mod configuration;
 pub mod dcr;
 pub mod decisions;
 pub mod logout;
+pub mod partner;
 pub mod profiles;
 pub mod reset;
 pub mod sessions;

@@ -5,6 +5,7 @@ use super::Ctx;
 use crate::config::{Degradation, ServiceProviderConfig};
 use crate::errors::{error_response, json_response};
 use crate::headers::{authorized_device, bearer};
+use crate::sso;
 use crate::state::{profile_json, Shared};
 use crate::temppass;
 use axum::extract::Path;
@@ -24,11 +25,10 @@ fn device_profiles(
     let wanted = |id: &str| only.is_none_or(|o| o == id);
     let mut out = Map::new();
     let state = shared.state();
-    if let Some(profiles) = state.profiles.get(&(cfg.id.clone(), device.to_string())) {
-        for (mvpd, p) in profiles {
-            if wanted(mvpd) && p.not_before <= now && now < p.not_after {
-                out.insert(mvpd.clone(), profile_json(p));
-            }
+    let subjects = sso::subjects(headers, now);
+    for m in cfg.mvpds.iter().filter(|m| m.enabled && wanted(&m.id)) {
+        if let Some((p, _)) = sso::find_profile(&state, cfg, device, &subjects, &m.id, now) {
+            out.insert(m.id.clone(), profile_json(&p));
         }
     }
     for m in cfg.mvpds.iter().filter(|m| m.enabled && wanted(&m.id)) {

@@ -4,6 +4,7 @@ use super::{parse_form, Ctx};
 use crate::config::{Degradation, ServiceProviderConfig};
 use crate::errors::{error_response, html_response, json_response};
 use crate::headers::{bearer, content_type_is, device_identifier, device_info};
+use crate::sso::{self, Origin, Subjects};
 use crate::state::{plain_attributes, Profile, Session, Shared};
 use axum::body::Bytes;
 use axum::extract::Path;
@@ -14,7 +15,7 @@ use std::collections::HashMap;
 
 /// Which endpoint computes the next step: create answers `resume`, resume answers `retry`.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Step {
+pub(crate) enum Step {
     Create,
     Resume,
 }
@@ -53,7 +54,7 @@ fn authorize_answer(sp: &str, mvpd: &str, reason: &str, session_id: &str) -> Val
 }
 
 /// Merges form parameters into a session; an error answer for invalid values.
-fn merge(
+pub(crate) fn merge(
     cfg: &ServiceProviderConfig,
     s: &mut Session,
     form: &HashMap<String, String>,
@@ -77,64 +78,82 @@ fn merge(
     Ok(())
 }
 
+/// Why a partner single sign-on request fell back to the basic flow (its `reasonType`).
+pub type Fallback = Option<&'static str>;
+
 /// The answer for a session whose parameters changed, storing it when the user must act.
-fn advance(
+/// `fallback` is set when a partner single sign-on request falls back to the basic flow.
+pub(crate) fn advance(
     shared: &Shared,
     cfg: &ServiceProviderConfig,
     code: String,
     s: Session,
     step: Step,
-) -> Response {
+    fallback: Fallback,
+) -> Value {
     let sp = cfg.id.as_str();
     let missing = s.missing();
-    let answer = if !missing.is_empty() {
-        let action = if step == Step::Create {
-            "resume"
-        } else {
+    if !missing.is_empty() {
+        let action = if step == Step::Resume {
             "retry"
+        } else {
+            "resume"
         };
-        let a = session_answer(sp, &code, &s, action, &missing);
+        let mut a = session_answer(sp, &code, &s, action, &missing);
+        if let Some(reason) = fallback {
+            a["reasonType"] = json!(reason);
+        }
+        shared.state().sessions.insert(code, s);
+        return a;
+    }
+    let mvpd_id = s.mvpd.clone().unwrap_or_default();
+    let mvpd = cfg.mvpd(&mvpd_id).expect("merged MVPDs are configured");
+    let now = shared.clock.now_ms();
+    let subjects = Subjects {
+        platform: s.platform_subject.clone(),
+        service: s.service_subject.clone(),
+    };
+    let found = s.device_id.as_ref().and_then(|d| {
+        sso::find_profile(&shared.state(), cfg, d, &subjects, &mvpd_id, now)
+    });
+    if mvpd.temppass.is_some() {
+        shared.state().sessions.remove(&code);
+        authorize_answer(sp, &mvpd_id, "temporary", &s.session_id)
+    } else if mvpd.degradation == Degradation::AuthnAll {
+        shared.state().sessions.remove(&code);
+        authorize_answer(sp, &mvpd_id, "degraded", &s.session_id)
+    } else if let Some((p, origin)) = found {
+        shared.state().sessions.remove(&code);
+        let reason = if origin == Origin::SingleSignOn || p.kind == "appleSSO" {
+            "authenticatedSSO"
+        } else {
+            "authenticated"
+        };
+        authorize_answer(sp, &mvpd_id, reason, &s.session_id)
+    } else {
+        let mut a = session_answer(sp, &code, &s, "authenticate", &[]);
+        a["actionType"] = json!("interactive");
+        a["url"] = json!(format!("/api/v2/authenticate/{sp}/{code}"));
+        if let Some(reason) = fallback {
+            a["reasonType"] = json!(reason);
+        }
         shared.state().sessions.insert(code, s);
         a
-    } else {
-        let mvpd_id = s.mvpd.clone().unwrap_or_default();
-        let mvpd = cfg.mvpd(&mvpd_id).expect("merged MVPDs are configured");
-        let now = shared.clock.now_ms();
-        let authenticated = s.device_id.as_ref().is_some_and(|d| {
-            shared
-                .state()
-                .profiles
-                .get(&(sp.to_string(), d.clone()))
-                .and_then(|p| p.get(&mvpd_id))
-                .is_some_and(|p| p.not_after > now)
-        });
-        if mvpd.temppass.is_some() {
-            shared.state().sessions.remove(&code);
-            authorize_answer(sp, &mvpd_id, "temporary", &s.session_id)
-        } else if mvpd.degradation == Degradation::AuthnAll {
-            shared.state().sessions.remove(&code);
-            authorize_answer(sp, &mvpd_id, "degraded", &s.session_id)
-        } else if authenticated {
-            shared.state().sessions.remove(&code);
-            authorize_answer(sp, &mvpd_id, "authenticated", &s.session_id)
-        } else {
-            let mut a = session_answer(sp, &code, &s, "authenticate", &[]);
-            a["actionType"] = json!("interactive");
-            a["url"] = json!(format!("/api/v2/authenticate/{sp}/{code}"));
-            shared.state().sessions.insert(code, s);
-            a
-        }
-    };
-    json_response(StatusCode::OK, &answer)
+    }
 }
 
-struct Checked {
-    device_id: String,
-    device_info: Option<Value>,
-    form: HashMap<String, String>,
+pub(crate) struct Checked {
+    pub device_id: String,
+    pub device_info: Option<Value>,
+    pub form: HashMap<String, String>,
 }
 
-fn check(shared: &Shared, sp: &str, headers: &HeaderMap, body: &[u8]) -> Result<Checked, Response> {
+pub(crate) fn check(
+    shared: &Shared,
+    sp: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Checked, Response> {
     bearer(shared, headers, sp)?;
     let device_id = device_identifier(headers, true)?.unwrap_or_default();
     let device_info = device_info(headers, true)?;
@@ -172,11 +191,17 @@ pub async fn create(ctx: Ctx, Path(sp): Path<String>, headers: HeaderMap, body: 
         not_before: now,
         not_after: now + shared.config.session_ttl_secs as i64 * 1000,
         completed: false,
+        platform_subject: None,
+        service_subject: None,
     };
+    let subjects = sso::subjects(&headers, now);
+    s.platform_subject = subjects.platform;
+    s.service_subject = subjects.service;
     if let Err(r) = merge(cfg, &mut s, &c.form) {
         return r;
     }
-    advance(&shared, cfg, shared.code(), s, Step::Create)
+    let answer = advance(&shared, cfg, shared.code(), s, Step::Create, None);
+    json_response(StatusCode::OK, &answer)
 }
 
 /// `POST /api/v2/{serviceProvider}/sessions/{code}`: provides missing parameters.
@@ -202,7 +227,10 @@ pub async fn resume(
     if let Err(r) = merge(cfg, &mut s, &c.form) {
         return r;
     }
-    advance(&shared, cfg, code, s, Step::Resume)
+    json_response(
+        StatusCode::OK,
+        &advance(&shared, cfg, code, s, Step::Resume, None),
+    )
 }
 
 /// The session for a code if it exists for the service provider and has not expired.
@@ -301,6 +329,8 @@ pub fn complete(
     };
     s.completed = true;
     let sp = s.service_provider.clone();
+    let (platform_subject, service_subject) =
+        (s.platform_subject.clone(), s.service_subject.clone());
     let ttl = shared
         .config
         .service_provider(&sp)
@@ -319,6 +349,34 @@ pub fn complete(
         attributes: plain_attributes(&attrs),
     };
     let json = crate::state::profile_json(&profile);
+    let m = shared.config.service_provider(&sp).and_then(|c| c.mvpd(&mvpd));
+    let shares = [
+        (
+            "platform",
+            "platformSSO",
+            platform_subject,
+            m.is_some_and(|m| m.platform_sso),
+        ),
+        (
+            "service",
+            "serviceTokenSSO",
+            service_subject,
+            m.is_some_and(|m| m.service_token_sso),
+        ),
+    ];
+    for (method, kind, subject, allowed) in shares {
+        if let (Some(subject), true) = (subject, allowed) {
+            let shared_profile = Profile {
+                kind,
+                ..profile.clone()
+            };
+            state
+                .sso_profiles
+                .entry((method, subject))
+                .or_default()
+                .insert(mvpd.clone(), shared_profile);
+        }
+    }
     state
         .profiles
         .entry((sp, device))
