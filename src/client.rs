@@ -6,6 +6,7 @@ use crate::error::{ErrorAction, PassError};
 use crate::model::{Configuration, Profile};
 use crate::registration::Registration;
 use crate::secret::Secret;
+use crate::sso::{PartnerFrameworkStatus, PlatformIdentity, SsoHeaders, SsoScope};
 use crate::storage::{MemoryStorage, Storage, Store};
 use crate::transport::{bearer, header_map, Answer, Request, Transport};
 use base64::engine::general_purpose::STANDARD;
@@ -14,7 +15,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -38,6 +39,9 @@ pub struct PassClientBuilder {
     redirect_url: String,
     user_agent: String,
     max_response_bytes: usize,
+    platform_identity: Option<PlatformIdentity>,
+    service_token: Option<Secret>,
+    visitor_id: Option<Secret>,
 }
 
 impl std::fmt::Debug for PassClientBuilder {
@@ -71,6 +75,9 @@ impl Default for PassClientBuilder {
             redirect_url: "https://adobe.com".into(),
             user_agent: concat!("tvpass/", env!("CARGO_PKG_VERSION")).into(),
             max_response_bytes: 1024 * 1024,
+            platform_identity: None,
+            service_token: None,
+            visitor_id: None,
         }
     }
 }
@@ -170,6 +177,29 @@ impl PassClientBuilder {
         self
     }
 
+    /// Single sign-on with a platform identity (Amazon Fire TV's `Adobe-Subject-Token`, Roku's
+    /// connect token): sent on session creation, profiles, decisions and logout. Change it later
+    /// with [`PassClient::set_platform_identity`].
+    pub fn platform_identity(mut self, identity: PlatformIdentity) -> Self {
+        self.platform_identity = Some(identity);
+        self
+    }
+
+    /// Single sign-on with a service token (`AD-Service-Token`, a JWS from your identity
+    /// service): sent on session creation, profiles, decisions and logout. Change it later with
+    /// [`PassClient::set_service_token`].
+    pub fn service_token(mut self, token: impl Into<String>) -> Self {
+        self.service_token = Some(Secret::new(token));
+        self
+    }
+
+    /// The Experience Cloud visitor id (`AP-Visitor-Identifier`), sent on every session,
+    /// profile, partner, decision and logout call.
+    pub fn visitor_id(mut self, ecid: impl Into<String>) -> Self {
+        self.visitor_id = Some(Secret::new(ecid));
+        self
+    }
+
     /// Checks every setting and builds the client.
     pub fn build(self) -> Result<PassClient, PassError> {
         let base = check_base_url("environment", self.environment.api_base())?;
@@ -265,6 +295,11 @@ impl PassClientBuilder {
             }
         }
 
+        let mut sso = SsoHeaders::default();
+        sso.set_platform_identity(self.platform_identity.as_ref())?;
+        sso.set_service_token(self.service_token.as_ref().map(Secret::expose))?;
+        sso.set_visitor(self.visitor_id.as_ref().map(Secret::expose))?;
+
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .pool_idle_timeout(Duration::from_secs(90))
@@ -339,6 +374,7 @@ impl PassClientBuilder {
                 profiles: Mutex::new(profiles),
                 preauthorized: Mutex::new(HashMap::new()),
                 session_generation: AtomicU64::new(0),
+                sso: RwLock::new(sso),
             }),
         })
     }
@@ -383,6 +419,8 @@ pub(crate) struct Inner {
     pub profiles: Mutex<Vec<Profile>>,
     pub preauthorized: Mutex<HashMap<(String, String), i64>>,
     pub session_generation: AtomicU64,
+    /// Single sign-on headers (platform identity, service token, partner status, visitor).
+    pub sso: RwLock<SsoHeaders>,
 }
 
 /// One REST API V2 call.
@@ -396,6 +434,8 @@ pub(crate) struct Call {
     /// `AP-TempPass-Identity` value.
     pub identity: Option<String>,
     pub body: Option<(&'static str, bytes::Bytes)>,
+    /// Which single sign-on headers it carries.
+    pub sso: SsoScope,
 }
 
 impl Call {
@@ -407,6 +447,7 @@ impl Call {
             device_headers: true,
             identity: None,
             body: None,
+            sso: SsoScope::ALL,
         }
     }
 
@@ -446,6 +487,12 @@ impl Inner {
             .and_then(|i| HeaderValue::from_str(i).ok())
         {
             headers.insert(HeaderName::from_static("ap-temppass-identity"), v);
+        }
+        if call.sso != SsoScope::NONE {
+            let sso = self.sso.read().unwrap_or_else(|e| e.into_inner());
+            if !sso.is_empty() {
+                sso.apply(call.sso, &mut headers);
+            }
         }
         Request {
             method: call.method.clone(),
@@ -581,5 +628,47 @@ impl PassClient {
     /// The base URL of the service.
     pub fn base_url(&self) -> &str {
         &self.inner.base
+    }
+
+    fn with_sso<T>(&self, f: impl FnOnce(&mut SsoHeaders) -> T) -> T {
+        f(&mut self.inner.sso.write().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Sets or clears the platform identity (e.g. after the platform's identity service hands
+    /// out a fresh token). Cached preauthorizations are dropped: they may have come from a
+    /// profile of the old identity.
+    pub fn set_platform_identity(
+        &self,
+        identity: Option<PlatformIdentity>,
+    ) -> Result<(), PassError> {
+        self.with_sso(|s| s.set_platform_identity(identity.as_ref()))?;
+        self.forget_preauthorizations();
+        Ok(())
+    }
+
+    /// Sets or clears the service token. Cached preauthorizations are dropped.
+    pub fn set_service_token(&self, token: Option<&str>) -> Result<(), PassError> {
+        self.with_sso(|s| s.set_service_token(token))?;
+        self.forget_preauthorizations();
+        Ok(())
+    }
+
+    /// Sets or clears the Experience Cloud visitor id.
+    pub fn set_visitor_id(&self, ecid: Option<&str>) -> Result<(), PassError> {
+        self.with_sso(|s| s.set_visitor(ecid))
+    }
+
+    /// Sets or clears the partner framework status sent on profiles and decisions (the partner
+    /// calls set it too). Keep it current while the user uses partner single sign-on.
+    pub fn set_partner_framework_status(&self, status: Option<&PartnerFrameworkStatus>) {
+        self.with_sso(|s| s.set_partner_status(status));
+    }
+
+    pub(crate) fn forget_preauthorizations(&self) {
+        self.inner
+            .preauthorized
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 }

@@ -52,6 +52,7 @@ pub mod ffi;
 mod model;
 mod registration;
 mod secret;
+mod sso;
 mod storage;
 mod transport;
 
@@ -59,12 +60,17 @@ pub use api::sessions::PollObserver;
 pub use api::temppass::{hash_identifier, ManagementClient, ResetTarget, TempPassIdentity};
 pub use client::{PassClient, PassClientBuilder};
 pub use config::{DeviceInfo, Environment, RateLimit, RetryPolicy, HARDWARE_TYPES, OS_NAMES};
-pub use error::{EnhancedError, ErrorAction, PassError};
+pub use error::{EnhancedError, ErrorAction, ErrorCode, PassError};
 pub use model::{
-    Attribute, Configuration, Decision, DecisionSource, DenyReason, LogoutAction, MediaToken, Mvpd,
-    Profile, ProfileType, Session, SessionAction, SessionReason, TempPassInfo,
+    Attribute, BoardingStatus, Configuration, Decision, DecisionSource, DenyReason, LogoutAction,
+    MediaToken, Mvpd, PartnerAuthenticationRequest, Profile, ProfileType, Session, SessionAction,
+    SessionReason, TempPassInfo,
 };
 pub use secret::Secret;
+pub use sso::{
+    PartnerAccessStatus, PartnerFrameworkError, PartnerFrameworkStatus, PartnerStatusProblem,
+    PlatformIdentity, PARTNER_APPLE,
+};
 pub use storage::{FileStorage, MemoryStorage, Storage, StorageError};
 
 #[cfg(feature = "ffi")]

@@ -17,6 +17,55 @@ pub struct Mvpd {
     pub logo_url: Option<String>,
     /// A TempPass pseudo-MVPD.
     pub is_temp_pass: bool,
+    /// A proxied MVPD.
+    #[serde(default)]
+    pub is_proxy: bool,
+    /// The id the streaming platform knows the MVPD by (Apple's account provider identifier):
+    /// map a partner framework's provider id back to the MVPD with
+    /// [`Configuration::mvpd_for_platform_id`].
+    #[serde(default)]
+    pub platform_mapping_id: Option<String>,
+    /// Whether the MVPD is onboarded for the platform's single sign-on.
+    #[serde(default)]
+    pub boarding_status: Option<BoardingStatus>,
+    /// The MVPD's configuration is enabled for the platform's single sign-on flows.
+    #[serde(default)]
+    pub enable_platform_services: bool,
+    /// The MVPD may be shown in the platform's provider picker.
+    #[serde(default)]
+    pub display_in_platform_picker: bool,
+    /// The app must enforce the user permissions the platform reports.
+    #[serde(default)]
+    pub enforce_platform_permissions: bool,
+}
+
+impl Mvpd {
+    /// Whether partner single sign-on can log in with this MVPD (onboarded and enabled).
+    pub fn supports_platform_sso(&self) -> bool {
+        self.enable_platform_services && self.boarding_status == Some(BoardingStatus::Supported)
+    }
+}
+
+/// An MVPD's onboarding with the streaming platform (`boardingStatus`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BoardingStatus {
+    /// `SUPPORTED`: single sign-on with the platform works for the MVPD.
+    Supported,
+    /// `PICKER`: the MVPD only appears in the platform's picker; log in with the basic flow.
+    Picker,
+    /// A value this SDK does not know.
+    Other(String),
+}
+
+impl BoardingStatus {
+    /// The status for the configuration's value.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "SUPPORTED" => Self::Supported,
+            "PICKER" => Self::Picker,
+            other => Self::Other(other.to_string()),
+        }
+    }
 }
 
 /// The service provider's configuration.
@@ -50,6 +99,23 @@ impl Configuration {
     pub fn mvpd(&self, id: &str) -> Option<&Mvpd> {
         self.mvpds.iter().find(|m| m.id == id)
     }
+
+    /// The MVPD the platform knows by this provider id (a partner framework's provider id).
+    pub fn mvpd_for_platform_id(&self, platform_id: &str) -> Option<&Mvpd> {
+        self.mvpds
+            .iter()
+            .find(|m| m.platform_mapping_id.as_deref() == Some(platform_id))
+    }
+
+    /// The platform provider ids to offer in the platform's own picker (Apple's
+    /// `supportedAccountProviderIdentifiers`): MVPDs marked for the platform picker.
+    pub fn platform_picker_ids(&self) -> Vec<&str> {
+        self.mvpds
+            .iter()
+            .filter(|m| m.display_in_platform_picker)
+            .filter_map(|m| m.platform_mapping_id.as_deref())
+            .collect()
+    }
 }
 
 /// What the app must do next with an authentication session.
@@ -61,6 +127,9 @@ pub enum SessionAction {
     Resume,
     /// Already authenticated (or TempPass, or degraded): go straight to decisions.
     Authorize,
+    /// Partner single sign-on can proceed: give [`Session::authentication_request`] to the
+    /// partner framework, then its answer to [`crate::PassClient::partner_profile`].
+    PartnerProfile,
     /// An action this SDK does not know.
     Other(String),
 }
@@ -78,6 +147,15 @@ pub enum SessionReason {
     Degraded,
     /// Single sign-on applies.
     AuthenticatedSso,
+    /// Partner single sign-on fell back to the basic flow: the partner framework status was
+    /// missing or invalid (`pfs_fallback`).
+    PartnerStatusFallback,
+    /// Partner single sign-on fell back to the basic flow: it is not configured for this
+    /// integration (`configuration_fallback`).
+    ConfigurationFallback,
+    /// Partner single sign-on fell back to resuming the session: parameters are missing
+    /// (`missing_parameters_fallback`).
+    MissingParametersFallback,
     /// A reason this SDK does not know.
     Other(String),
 }
@@ -103,6 +181,21 @@ pub struct Session {
     pub not_before_ms: Option<i64>,
     /// Expiry of the code, in milliseconds since the Unix epoch.
     pub not_after_ms: Option<i64>,
+    /// Partner single sign-on: the request for the partner framework (with
+    /// [`SessionAction::PartnerProfile`]).
+    pub authentication_request: Option<PartnerAuthenticationRequest>,
+}
+
+/// The partner authentication request to hand to the partner framework (for Apple:
+/// `VSAccountMetadataRequest.verificationToken` and `attributeNames`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerAuthenticationRequest {
+    /// The protocol (`saml`).
+    pub protocol: String,
+    /// The request (a Base64-encoded SAML request).
+    pub request: String,
+    /// The user metadata attributes to ask for.
+    pub attribute_names: Vec<String>,
 }
 
 /// The type of a profile.
@@ -114,8 +207,37 @@ pub enum ProfileType {
     Degraded,
     /// TempPass.
     Temporary,
+    /// Single sign-on with partner Apple (`appleSSO`).
+    AppleSso,
+    /// Single sign-on with a platform identity (`platformSSO`).
+    PlatformSso,
+    /// Single sign-on with a service token (`serviceTokenSSO`).
+    ServiceTokenSso,
     /// A type this SDK does not know.
     Other(String),
+}
+
+impl ProfileType {
+    /// The type for the service's value.
+    pub fn from_wire(value: &str) -> Self {
+        match value {
+            "regular" => Self::Regular,
+            "degraded" => Self::Degraded,
+            "temporary" => Self::Temporary,
+            "appleSSO" => Self::AppleSso,
+            "platformSSO" => Self::PlatformSso,
+            "serviceTokenSSO" => Self::ServiceTokenSso,
+            other => Self::Other(other.to_string()),
+        }
+    }
+
+    /// Whether the profile came from a single sign-on flow.
+    pub fn is_single_sign_on(&self) -> bool {
+        matches!(
+            self,
+            Self::AppleSso | Self::PlatformSso | Self::ServiceTokenSso
+        )
+    }
 }
 
 /// One user metadata attribute.
@@ -147,9 +269,9 @@ pub struct Profile {
     pub not_before_ms: i64,
     /// End of validity, ms since the Unix epoch.
     pub not_after_ms: i64,
-    /// Who issued it (the MVPD or `Adobe`).
+    /// Who issued it (the MVPD, `Adobe`, or the partner such as `Apple`).
     pub issuer: String,
-    /// Regular, degraded or temporary.
+    /// Regular, degraded, temporary, or one of the single sign-on types.
     pub profile_type: ProfileType,
     /// User metadata by name.
     pub attributes: BTreeMap<String, Attribute>,
@@ -234,6 +356,18 @@ pub enum DenyReason {
     /// `network_received_error`, `network_connection_timeout`, `maximum_execution_time_exceeded`:
     /// the partner failed; asking again later may succeed.
     PartnerUnavailable,
+    /// `invalid_configuration_*` or `too_many_resources`: the integration is misconfigured on
+    /// the service's side; nothing the user can do (report `code` to the integration team).
+    Misconfigured {
+        /// The configuration code.
+        code: String,
+    },
+    /// `invalid_header_pfs_*`: the partner framework status sent with the request is not
+    /// usable (refresh it from the framework; see [`crate::ErrorCode`] for the exact problem).
+    PartnerStatus {
+        /// The `invalid_header_pfs_*` code.
+        code: String,
+    },
     /// Any other code (kept in the enhanced error).
     Other(String),
 }
@@ -258,6 +392,14 @@ impl DenyReason {
             "network_received_error"
             | "network_connection_timeout"
             | "maximum_execution_time_exceeded" => Self::PartnerUnavailable,
+            c if c.starts_with("invalid_configuration_") || c == "too_many_resources" => {
+                Self::Misconfigured {
+                    code: c.to_string(),
+                }
+            }
+            c if c.starts_with("invalid_header_pfs_") => Self::PartnerStatus {
+                code: c.to_string(),
+            },
             other => Self::Other(other.to_string()),
         }
     }
@@ -334,7 +476,8 @@ pub enum LogoutAction {
     },
     /// Nothing more to do.
     Complete,
-    /// Tell the user to log out at the platform (partner SSO) level too.
+    /// Tell the user to log out at the platform (partner SSO) level too: the removed profile
+    /// came from partner single sign-on (`partner_logout`, `partner_interactive`).
     PartnerLogout,
     /// There was no valid profile; nothing to do.
     NoProfile,

@@ -66,8 +66,14 @@ pub fn router(shared: Arc<Shared>) -> Router {
             "/api/v2/authenticate/{sp}/{code}",
             get(sessions::authenticate),
         )
-        .route("/api/v2/{sp}/sessions/sso/{partner}", post(partner::session))
-        .route("/api/v2/{sp}/profiles/sso/{partner}", post(partner::profile))
+        .route(
+            "/api/v2/{sp}/sessions/sso/{partner}",
+            post(partner::session),
+        )
+        .route(
+            "/api/v2/{sp}/profiles/sso/{partner}",
+            post(partner::profile),
+        )
         .route("/api/v2/{sp}/profiles", get(profiles::all))
         .route("/api/v2/{sp}/profiles/{mvpd}", get(profiles::by_mvpd))
         .route("/api/v2/{sp}/profiles/code/{code}", get(profiles::by_code))

@@ -185,9 +185,9 @@ pub fn saml_response_id(param: &str) -> Option<String> {
 
 /// The value of `attr="..."` in the first element whose local name is `element`.
 fn attribute_of(xml: &str, element: &str, attr: &str) -> Option<String> {
-    let start = xml.find(&format!(":{element} ")).or_else(|| {
-        xml.find(&format!("<{element} "))
-    })?;
+    let start = xml
+        .find(&format!(":{element} "))
+        .or_else(|| xml.find(&format!("<{element} ")))?;
     let rest = &xml[start..];
     let end = rest.find('>')?;
     let tag = &rest[..end];

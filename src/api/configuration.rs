@@ -2,7 +2,7 @@
 
 use crate::client::{Call, PassClient};
 use crate::error::PassError;
-use crate::model::{Configuration, Mvpd};
+use crate::model::{BoardingStatus, Configuration, Mvpd};
 use serde::Deserialize;
 use tokio::time::Instant;
 
@@ -30,6 +30,18 @@ struct WireMvpd {
     logo_url: Option<String>,
     #[serde(default)]
     is_temp_pass: bool,
+    #[serde(default)]
+    is_proxy: bool,
+    #[serde(default)]
+    platform_mapping_id: Option<String>,
+    #[serde(default)]
+    boarding_status: Option<String>,
+    #[serde(default)]
+    enable_platform_services: bool,
+    #[serde(default)]
+    display_in_platform_picker: bool,
+    #[serde(default)]
+    enforce_platform_permissions: bool,
 }
 
 pub(crate) fn decode(body: &[u8]) -> Result<Configuration, PassError> {
@@ -47,6 +59,12 @@ pub(crate) fn decode(body: &[u8]) -> Result<Configuration, PassError> {
                 id: m.id,
                 logo_url: m.logo_url,
                 is_temp_pass: m.is_temp_pass,
+                is_proxy: m.is_proxy,
+                platform_mapping_id: m.platform_mapping_id.filter(|p| !p.is_empty()),
+                boarding_status: m.boarding_status.as_deref().map(BoardingStatus::from_wire),
+                enable_platform_services: m.enable_platform_services,
+                display_in_platform_picker: m.display_in_platform_picker,
+                enforce_platform_permissions: m.enforce_platform_permissions,
             })
             .collect(),
     })
@@ -68,7 +86,10 @@ impl PassClient {
             }
         }
         let answer = inner
-            .call(&Call::get(inner.path(&["configuration"])))
+            .call(&Call {
+                sso: crate::sso::SsoScope::NONE,
+                ..Call::get(inner.path(&["configuration"]))
+            })
             .await?;
         let c = decode(&answer.body)?;
         *inner

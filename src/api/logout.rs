@@ -48,6 +48,7 @@ impl PassClient {
         check_id("mvpd", mvpd)?;
         let inner = &self.inner;
         let mut call = Call::get(inner.path(&["logout", mvpd]));
+        call.sso = crate::sso::SsoScope::IDENTITY;
         call.query.push(("redirectUrl", inner.redirect_url.clone()));
         let answer = inner.call(&call).await?;
         // Decode first: an answer that cannot be read leaves the cached state as it was.

@@ -3,6 +3,7 @@
 pub mod configuration;
 pub mod decisions;
 pub mod logout;
+pub mod partner;
 pub mod profiles;
 pub mod sessions;
 pub mod temppass;

@@ -75,12 +75,7 @@ pub(crate) fn decode(body: &[u8]) -> Result<Vec<Profile>, PassError> {
                 .iter()
                 .map(|(k, v)| (k.clone(), attribute(v)))
                 .collect();
-            let profile_type = match p.kind.as_str() {
-                "regular" => ProfileType::Regular,
-                "degraded" => ProfileType::Degraded,
-                "temporary" => ProfileType::Temporary,
-                other => ProfileType::Other(other.to_string()),
-            };
+            let profile_type = ProfileType::from_wire(&p.kind);
             let temp_pass =
                 (profile_type == ProfileType::Temporary).then(|| temp_pass_info(&attributes));
             Profile {
@@ -183,6 +178,7 @@ impl PassClient {
         let inner = &self.inner;
         let mut call = Call::get(inner.path(&["profiles", "code", code]));
         call.device_headers = false;
+        call.sso = crate::sso::SsoScope::VISITOR;
         let answer = inner.call(&call).await?;
         let found = decode(&answer.body)?.into_iter().next();
         if let Some(p) = &found {

@@ -3,8 +3,11 @@
 
 use crate::client::{check_id, encode, Call, PassClient};
 use crate::error::PassError;
-use crate::model::{de_opt_ms, Profile, Session, SessionAction, SessionReason};
+use crate::model::{
+    de_opt_ms, PartnerAuthenticationRequest, Profile, Session, SessionAction, SessionReason,
+};
 use crate::registration::now_ms;
+use crate::sso::SsoScope;
 use serde::Deserialize;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -30,6 +33,19 @@ struct Wire {
     not_before: Option<i64>,
     #[serde(default, deserialize_with = "de_opt_ms")]
     not_after: Option<i64>,
+    #[serde(default)]
+    authentication_request: Option<WireAuthenticationRequest>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireAuthenticationRequest {
+    #[serde(default, rename = "type")]
+    protocol: String,
+    #[serde(default)]
+    request: String,
+    #[serde(default, alias = "attributeNames")]
+    attributes_names: Vec<String>,
 }
 
 pub(crate) fn decode(body: &[u8], base: &str) -> Result<Session, PassError> {
@@ -39,6 +55,7 @@ pub(crate) fn decode(body: &[u8], base: &str) -> Result<Session, PassError> {
         "authenticate" => SessionAction::Authenticate,
         "resume" | "retry" => SessionAction::Resume,
         "authorize" => SessionAction::Authorize,
+        "partner_profile" => SessionAction::PartnerProfile,
         other => SessionAction::Other(other.to_string()),
     };
     let reason = match w.reason_type.as_str() {
@@ -47,6 +64,9 @@ pub(crate) fn decode(body: &[u8], base: &str) -> Result<Session, PassError> {
         "temporary" => SessionReason::Temporary,
         "degraded" => SessionReason::Degraded,
         "authenticatedSSO" => SessionReason::AuthenticatedSso,
+        "pfs_fallback" => SessionReason::PartnerStatusFallback,
+        "configuration_fallback" => SessionReason::ConfigurationFallback,
+        "missing_parameters_fallback" => SessionReason::MissingParametersFallback,
         other => SessionReason::Other(other.to_string()),
     };
     Ok(Session {
@@ -65,6 +85,13 @@ pub(crate) fn decode(body: &[u8], base: &str) -> Result<Session, PassError> {
         missing_parameters: w.missing_parameters,
         not_before_ms: w.not_before,
         not_after_ms: w.not_after,
+        authentication_request: w
+            .authentication_request
+            .map(|r| PartnerAuthenticationRequest {
+                protocol: r.protocol,
+                request: r.request,
+                attribute_names: r.attributes_names,
+            }),
     })
 }
 
@@ -75,7 +102,7 @@ pub trait PollObserver: Send + Sync {
 }
 
 impl PassClient {
-    fn session_form(&self, mvpd: &str) -> Vec<u8> {
+    pub(crate) fn session_form(&self, mvpd: &str) -> Vec<u8> {
         url::form_urlencoded::Serializer::new(String::new())
             .append_pair("mvpd", mvpd)
             .append_pair("domainName", &self.inner.domain_name)
@@ -93,11 +120,12 @@ impl PassClient {
         check_id("mvpd", mvpd)?;
         let inner = &self.inner;
         inner.session_generation.fetch_add(1, Ordering::SeqCst);
-        let call = Call::post(
+        let mut call = Call::post(
             inner.path(&["sessions"]),
             "application/x-www-form-urlencoded",
             self.session_form(mvpd),
         );
+        call.sso = SsoScope::IDENTITY;
         let answer = inner.call(&call).await?;
         decode(&answer.body, &inner.base)
     }
@@ -108,11 +136,12 @@ impl PassClient {
         check_id("code", code)?;
         check_id("mvpd", mvpd)?;
         let inner = &self.inner;
-        let call = Call::post(
+        let mut call = Call::post(
             inner.path(&["sessions", code]),
             "application/x-www-form-urlencoded",
             self.session_form(mvpd),
         );
+        call.sso = SsoScope::VISITOR;
         let answer = inner.call(&call).await?;
         decode(&answer.body, &inner.base)
     }
@@ -123,6 +152,7 @@ impl PassClient {
         let inner = &self.inner;
         let mut call = Call::get(inner.path(&["sessions", code]));
         call.device_headers = false;
+        call.sso = SsoScope::VISITOR;
         let answer = inner.call(&call).await?;
         let mut s = decode(&answer.body, &inner.base)?;
         s.code = Some(code.to_string());

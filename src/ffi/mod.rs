@@ -101,7 +101,7 @@ pub struct DeviceInfo {
 }
 
 /// Settings of a client. Optional values take the SDK's defaults.
-#[derive(Debug, Clone, uniffi::Record)]
+#[derive(Clone, uniffi::Record)]
 pub struct ClientConfig {
     /// `https://api.auth.adobe.com`, `https://api.auth-staging.adobe.com`, or another base URL
     /// (plain http only for loopback).
@@ -133,6 +133,110 @@ pub struct ClientConfig {
     /// Redirect URL after login and logout.
     #[uniffi(default = None)]
     pub redirect_url: Option<String>,
+    /// Platform identity single sign-on (Amazon Fire TV): the `Adobe-Subject-Token` JWS/JWE.
+    #[uniffi(default = None)]
+    pub subject_token: Option<String>,
+    /// Platform identity single sign-on (Roku): the `X-Roku-Reserved-Roku-Connect-Token`.
+    #[uniffi(default = None)]
+    pub roku_connect_token: Option<String>,
+    /// Service token single sign-on: the `AD-Service-Token` JWS from your identity service.
+    #[uniffi(default = None)]
+    pub service_token: Option<String>,
+    /// The Experience Cloud visitor id (`AP-Visitor-Identifier`).
+    #[uniffi(default = None)]
+    pub visitor_id: Option<String>,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("base_url", &self.base_url)
+            .field("service_provider", &self.service_provider)
+            .field("device_info", &self.device_info)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The user's permission as the partner framework reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PartnerAccessStatus {
+    /// Allowed.
+    Granted,
+    /// Denied by the user.
+    Denied,
+    /// Not allowed for the app.
+    Restricted,
+    /// Not chosen yet.
+    NotDetermined,
+}
+
+/// An error the partner framework reported.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PartnerFrameworkError {
+    /// The framework's code.
+    pub code: String,
+    /// The framework's message.
+    pub message: String,
+}
+
+/// The partner framework's status (`AP-Partner-Framework-Status`). On Apple platforms the Swift
+/// package builds it from VideoSubscriberAccount's answers.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PartnerFrameworkStatus {
+    /// The user's permission.
+    pub access_status: PartnerAccessStatus,
+    /// The provider id the framework knows the MVPD by (`Mvpd.platformMappingId`).
+    #[uniffi(default = None)]
+    pub provider_id: Option<String>,
+    /// When the framework login expires, ms since the epoch.
+    #[uniffi(default = None)]
+    pub expiration_ms: Option<i64>,
+    /// The framework's error while asking for the permission.
+    #[uniffi(default = None)]
+    pub access_error: Option<PartnerFrameworkError>,
+    /// The framework's error while asking for the provider.
+    #[uniffi(default = None)]
+    pub provider_error: Option<PartnerFrameworkError>,
+}
+
+impl From<&PartnerFrameworkStatus> for core::PartnerFrameworkStatus {
+    fn from(s: &PartnerFrameworkStatus) -> Self {
+        let error = |e: &Option<PartnerFrameworkError>| {
+            e.as_ref().map(|e| core::PartnerFrameworkError {
+                code: e.code.clone(),
+                message: e.message.clone(),
+            })
+        };
+        Self {
+            access_status: match s.access_status {
+                PartnerAccessStatus::Granted => core::PartnerAccessStatus::Granted,
+                PartnerAccessStatus::Denied => core::PartnerAccessStatus::Denied,
+                PartnerAccessStatus::Restricted => core::PartnerAccessStatus::Restricted,
+                PartnerAccessStatus::NotDetermined => core::PartnerAccessStatus::NotDetermined,
+            },
+            access_error: error(&s.access_error),
+            provider_id: s.provider_id.clone(),
+            expiration_ms: s.expiration_ms,
+            provider_error: error(&s.provider_error),
+        }
+    }
+}
+
+/// The `AP-Partner-Framework-Status` header value of a status (Base64-encoded JSON).
+#[uniffi::export]
+pub fn partner_framework_status_header(status: PartnerFrameworkStatus) -> String {
+    core::PartnerFrameworkStatus::from(&status).header_value()
+}
+
+/// The partner authentication request for the partner framework.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PartnerAuthenticationRequest {
+    /// `saml`.
+    pub protocol: String,
+    /// The request (Apple: `VSAccountMetadataRequest.verificationToken`).
+    pub request: String,
+    /// The attributes to ask for (Apple: `attributeNames`).
+    pub attribute_names: Vec<String>,
 }
 
 /// The service's enhanced error.
@@ -264,6 +368,24 @@ pub struct Mvpd {
     pub logo_url: Option<String>,
     /// TempPass pseudo-MVPD.
     pub is_temp_pass: bool,
+    /// Proxied MVPD.
+    #[uniffi(default = false)]
+    pub is_proxy: bool,
+    /// The id the streaming platform knows the MVPD by (Apple's account provider identifier).
+    #[uniffi(default = None)]
+    pub platform_mapping_id: Option<String>,
+    /// Platform onboarding: `SUPPORTED`, `PICKER`, or another value.
+    #[uniffi(default = None)]
+    pub boarding_status: Option<String>,
+    /// Enabled for the platform's single sign-on.
+    #[uniffi(default = false)]
+    pub enable_platform_services: bool,
+    /// May be shown in the platform's picker.
+    #[uniffi(default = false)]
+    pub display_in_platform_picker: bool,
+    /// The app must enforce the platform's user permissions.
+    #[uniffi(default = false)]
+    pub enforce_platform_permissions: bool,
 }
 
 impl From<&core::Mvpd> for Mvpd {
@@ -273,6 +395,16 @@ impl From<&core::Mvpd> for Mvpd {
             display_name: m.display_name.clone(),
             logo_url: m.logo_url.clone(),
             is_temp_pass: m.is_temp_pass,
+            is_proxy: m.is_proxy,
+            platform_mapping_id: m.platform_mapping_id.clone(),
+            boarding_status: m.boarding_status.as_ref().map(|b| match b {
+                core::BoardingStatus::Supported => "SUPPORTED".to_string(),
+                core::BoardingStatus::Picker => "PICKER".to_string(),
+                core::BoardingStatus::Other(o) => o.clone(),
+            }),
+            enable_platform_services: m.enable_platform_services,
+            display_in_platform_picker: m.display_in_platform_picker,
+            enforce_platform_permissions: m.enforce_platform_permissions,
         }
     }
 }
@@ -284,6 +416,15 @@ impl From<&Mvpd> for core::Mvpd {
             display_name: m.display_name.clone(),
             logo_url: m.logo_url.clone(),
             is_temp_pass: m.is_temp_pass,
+            is_proxy: m.is_proxy,
+            platform_mapping_id: m.platform_mapping_id.clone(),
+            boarding_status: m
+                .boarding_status
+                .as_deref()
+                .map(core::BoardingStatus::from_wire),
+            enable_platform_services: m.enable_platform_services,
+            display_in_platform_picker: m.display_in_platform_picker,
+            enforce_platform_permissions: m.enforce_platform_permissions,
         }
     }
 }
@@ -299,6 +440,9 @@ pub struct Configuration {
     pub mvpds: Vec<Mvpd>,
     /// The MVPDs for a provider picker (no TempPass, no test MVPDs).
     pub picker_mvpds: Vec<Mvpd>,
+    /// Provider ids for the platform's own picker (Apple's
+    /// `supportedAccountProviderIdentifiers`).
+    pub platform_picker_ids: Vec<String>,
 }
 
 /// What to do next with a session.
@@ -310,6 +454,8 @@ pub enum SessionAction {
     Resume,
     /// Go to decisions.
     Authorize,
+    /// Partner single sign-on: hand `authenticationRequest` to the partner framework.
+    PartnerProfile,
     /// Unknown action.
     Other {
         /// The action name.
@@ -338,6 +484,9 @@ pub struct Session {
     pub not_before_ms: Option<i64>,
     /// Expiry, ms since the epoch.
     pub not_after_ms: Option<i64>,
+    /// Partner single sign-on: the request for the partner framework.
+    #[uniffi(default = None)]
+    pub authentication_request: Option<PartnerAuthenticationRequest>,
 }
 
 impl From<core::Session> for Session {
@@ -347,6 +496,7 @@ impl From<core::Session> for Session {
                 core::SessionAction::Authenticate => SessionAction::Authenticate,
                 core::SessionAction::Resume => SessionAction::Resume,
                 core::SessionAction::Authorize => SessionAction::Authorize,
+                core::SessionAction::PartnerProfile => SessionAction::PartnerProfile,
                 core::SessionAction::Other(name) => SessionAction::Other { name },
             },
             reason: match s.reason {
@@ -355,6 +505,11 @@ impl From<core::Session> for Session {
                 core::SessionReason::Temporary => "temporary".into(),
                 core::SessionReason::Degraded => "degraded".into(),
                 core::SessionReason::AuthenticatedSso => "authenticatedSSO".into(),
+                core::SessionReason::PartnerStatusFallback => "pfs_fallback".into(),
+                core::SessionReason::ConfigurationFallback => "configuration_fallback".into(),
+                core::SessionReason::MissingParametersFallback => {
+                    "missing_parameters_fallback".into()
+                }
                 core::SessionReason::Other(o) => o,
             },
             code: s.code,
@@ -364,6 +519,13 @@ impl From<core::Session> for Session {
             missing_parameters: s.missing_parameters,
             not_before_ms: s.not_before_ms,
             not_after_ms: s.not_after_ms,
+            authentication_request: s.authentication_request.map(|r| {
+                PartnerAuthenticationRequest {
+                    protocol: r.protocol,
+                    request: r.request,
+                    attribute_names: r.attribute_names,
+                }
+            }),
         }
     }
 }
@@ -375,6 +537,7 @@ impl From<&Session> for core::Session {
                 SessionAction::Authenticate => core::SessionAction::Authenticate,
                 SessionAction::Resume => core::SessionAction::Resume,
                 SessionAction::Authorize => core::SessionAction::Authorize,
+                SessionAction::PartnerProfile => core::SessionAction::PartnerProfile,
                 SessionAction::Other { name } => core::SessionAction::Other(name.clone()),
             },
             reason: core::SessionReason::Other(s.reason.clone()),
@@ -385,6 +548,13 @@ impl From<&Session> for core::Session {
             missing_parameters: s.missing_parameters.clone(),
             not_before_ms: s.not_before_ms,
             not_after_ms: s.not_after_ms,
+            authentication_request: s.authentication_request.as_ref().map(|r| {
+                core::PartnerAuthenticationRequest {
+                    protocol: r.protocol.clone(),
+                    request: r.request.clone(),
+                    attribute_names: r.attribute_names.clone(),
+                }
+            }),
         }
     }
 }
@@ -419,6 +589,28 @@ pub struct Attribute {
     pub encrypted: bool,
 }
 
+/// The type of a profile.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum ProfileType {
+    /// Basic authentication with an MVPD.
+    Regular,
+    /// Degraded access.
+    Degraded,
+    /// TempPass.
+    Temporary,
+    /// Partner single sign-on with Apple.
+    AppleSso,
+    /// Platform identity single sign-on.
+    PlatformSso,
+    /// Service token single sign-on.
+    ServiceTokenSso,
+    /// A type this SDK does not know.
+    Other {
+        /// The service's value.
+        name: String,
+    },
+}
+
 /// A profile.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Profile {
@@ -430,8 +622,8 @@ pub struct Profile {
     pub not_after_ms: i64,
     /// Issuer.
     pub issuer: String,
-    /// `regular`, `degraded`, `temporary` or another type.
-    pub profile_type: String,
+    /// Regular, degraded, temporary, or a single sign-on type.
+    pub profile_type: ProfileType,
     /// User metadata.
     pub attributes: HashMap<String, Attribute>,
     /// TempPass metadata of temporary profiles.
@@ -442,10 +634,13 @@ impl From<core::Profile> for Profile {
     fn from(p: core::Profile) -> Self {
         Self {
             profile_type: match p.profile_type {
-                core::ProfileType::Regular => "regular".into(),
-                core::ProfileType::Degraded => "degraded".into(),
-                core::ProfileType::Temporary => "temporary".into(),
-                core::ProfileType::Other(o) => o,
+                core::ProfileType::Regular => ProfileType::Regular,
+                core::ProfileType::Degraded => ProfileType::Degraded,
+                core::ProfileType::Temporary => ProfileType::Temporary,
+                core::ProfileType::AppleSso => ProfileType::AppleSso,
+                core::ProfileType::PlatformSso => ProfileType::PlatformSso,
+                core::ProfileType::ServiceTokenSso => ProfileType::ServiceTokenSso,
+                core::ProfileType::Other(name) => ProfileType::Other { name },
             },
             mvpd: p.mvpd,
             not_before_ms: p.not_before_ms,
@@ -500,6 +695,16 @@ pub enum DenyReason {
     IdentityNotRecognized,
     /// The partner failed; later may succeed.
     PartnerUnavailable,
+    /// The integration is misconfigured on the service's side (`invalid_configuration_*`).
+    Misconfigured {
+        /// The code.
+        code: String,
+    },
+    /// The partner framework status is not usable (`invalid_header_pfs_*`).
+    PartnerStatus {
+        /// The code.
+        code: String,
+    },
     /// Another code.
     Other {
         /// The code.
@@ -525,6 +730,8 @@ impl From<core::DenyReason> for DenyReason {
             R::SessionInvalidated => Self::SessionInvalidated,
             R::IdentityNotRecognized => Self::IdentityNotRecognized,
             R::PartnerUnavailable => Self::PartnerUnavailable,
+            R::Misconfigured { code } => Self::Misconfigured { code },
+            R::PartnerStatus { code } => Self::PartnerStatus { code },
             R::Other(code) => Self::Other { code },
         }
     }
@@ -769,6 +976,27 @@ impl PassClient {
         if let Some(u) = config.redirect_url {
             b = b.redirect_url(u);
         }
+        match (config.subject_token, config.roku_connect_token) {
+            (Some(_), Some(_)) => {
+                return Err(PassError::InvalidConfiguration {
+                    setting: "subject_token".into(),
+                    reason: "give either a subject token or a Roku connect token".into(),
+                })
+            }
+            (Some(t), None) => {
+                b = b.platform_identity(core::PlatformIdentity::adobe_subject_token(t))
+            }
+            (None, Some(t)) => {
+                b = b.platform_identity(core::PlatformIdentity::roku_connect_token(t))
+            }
+            (None, None) => {}
+        }
+        if let Some(t) = config.service_token {
+            b = b.service_token(t);
+        }
+        if let Some(v) = config.visitor_id {
+            b = b.visitor_id(v);
+        }
         Ok(Arc::new(Self { inner: b.build()? }))
     }
 
@@ -777,6 +1005,11 @@ impl PassClient {
         let c = self.inner.configuration().await?;
         Ok(Configuration {
             picker_mvpds: c.picker_mvpds().into_iter().map(Mvpd::from).collect(),
+            platform_picker_ids: c
+                .platform_picker_ids()
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
             mvpds: c.mvpds.iter().map(Mvpd::from).collect(),
             service_provider: c.service_provider,
             name: c.name,
@@ -899,6 +1132,64 @@ impl PassClient {
     /// Logout on the user's request.
     pub async fn logout(&self, mvpd: String) -> Result<LogoutAction> {
         Ok(self.inner.logout(&mvpd).await?.into())
+    }
+
+    /// Sets or clears the Amazon `Adobe-Subject-Token` (platform identity single sign-on).
+    pub fn set_subject_token(&self, token: Option<String>) -> Result<()> {
+        Ok(self
+            .inner
+            .set_platform_identity(token.map(core::PlatformIdentity::adobe_subject_token))?)
+    }
+
+    /// Sets or clears the Roku connect token (platform identity single sign-on).
+    pub fn set_roku_connect_token(&self, token: Option<String>) -> Result<()> {
+        Ok(self
+            .inner
+            .set_platform_identity(token.map(core::PlatformIdentity::roku_connect_token))?)
+    }
+
+    /// Sets or clears the `AD-Service-Token` (service token single sign-on).
+    pub fn set_service_token(&self, token: Option<String>) -> Result<()> {
+        Ok(self.inner.set_service_token(token.as_deref())?)
+    }
+
+    /// Sets or clears the Experience Cloud visitor id.
+    pub fn set_visitor_id(&self, ecid: Option<String>) -> Result<()> {
+        Ok(self.inner.set_visitor_id(ecid.as_deref())?)
+    }
+
+    /// Sets or clears the partner framework status sent on profiles and decisions.
+    pub fn set_partner_framework_status(&self, status: Option<PartnerFrameworkStatus>) {
+        let core_status = status.as_ref().map(core::PartnerFrameworkStatus::from);
+        self.inner
+            .set_partner_framework_status(core_status.as_ref());
+    }
+
+    /// Partner single sign-on, step 1: the partner authentication request (or a fallback to the
+    /// basic flow, or `authorize` when a profile already applies).
+    pub async fn partner_session(
+        &self,
+        partner: String,
+        status: PartnerFrameworkStatus,
+    ) -> Result<Session> {
+        let status = core::PartnerFrameworkStatus::from(&status);
+        Ok(self.inner.partner_session(&partner, &status).await?.into())
+    }
+
+    /// Partner single sign-on, step 2: the profile from the framework's SAML response (the
+    /// text exactly as the framework gives it).
+    pub async fn partner_profile(
+        &self,
+        partner: String,
+        status: PartnerFrameworkStatus,
+        saml_response: String,
+    ) -> Result<Option<Profile>> {
+        let status = core::PartnerFrameworkStatus::from(&status);
+        Ok(self
+            .inner
+            .partner_profile(&partner, &status, &saml_response)
+            .await?
+            .map(Into::into))
     }
 }
 

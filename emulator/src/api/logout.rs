@@ -47,7 +47,10 @@ pub async fn logout(
                 .and_then(|ps| ps.remove(&mvpd)),
         );
         // Single logout: the profiles shared through the request's identities go too.
-        for (method, subject) in [("platform", &subjects.platform), ("service", &subjects.service)] {
+        for (method, subject) in [
+            ("platform", &subjects.platform),
+            ("service", &subjects.service),
+        ] {
             if let Some(subject) = subject {
                 removed.extend(
                     state

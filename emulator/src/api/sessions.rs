@@ -113,9 +113,10 @@ pub(crate) fn advance(
         platform: s.platform_subject.clone(),
         service: s.service_subject.clone(),
     };
-    let found = s.device_id.as_ref().and_then(|d| {
-        sso::find_profile(&shared.state(), cfg, d, &subjects, &mvpd_id, now)
-    });
+    let found = s
+        .device_id
+        .as_ref()
+        .and_then(|d| sso::find_profile(&shared.state(), cfg, d, &subjects, &mvpd_id, now));
     if mvpd.temppass.is_some() {
         shared.state().sessions.remove(&code);
         authorize_answer(sp, &mvpd_id, "temporary", &s.session_id)
@@ -349,7 +350,10 @@ pub fn complete(
         attributes: plain_attributes(&attrs),
     };
     let json = crate::state::profile_json(&profile);
-    let m = shared.config.service_provider(&sp).and_then(|c| c.mvpd(&mvpd));
+    let m = shared
+        .config
+        .service_provider(&sp)
+        .and_then(|c| c.mvpd(&mvpd));
     let shares = [
         (
             "platform",
