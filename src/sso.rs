@@ -369,3 +369,39 @@ pub(crate) fn encode_saml_response(raw: &str) -> String {
     }
     STANDARD.encode(out.trim())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saml_responses_are_normalised_like_the_apple_cookbook() {
+        let raw = "  <samlp:Response\n\tID=\"_1\"   InResponseTo=\"_2\">\r\n    <x>a  b</x>\n</samlp:Response>\n";
+        let encoded = encode_saml_response(raw);
+        let text = String::from_utf8(STANDARD.decode(encoded).unwrap()).unwrap();
+        // Runs of spaces and tabs become one space, line breaks go, the ends are trimmed.
+        assert_eq!(
+            text,
+            "<samlp:Response ID=\"_1\" InResponseTo=\"_2\"> <x>a b</x></samlp:Response>"
+        );
+    }
+
+    #[test]
+    fn header_values_are_sensitive_and_checked() {
+        let v = sensitive_value("visitor_id", " ecid ").unwrap();
+        assert!(v.is_sensitive());
+        assert_eq!(v.to_str().unwrap(), "ecid");
+        assert!(sensitive_value("visitor_id", "a\u{7f}b").is_err());
+        assert!(sensitive_value("visitor_id", &"x".repeat(20_000)).is_err());
+        let mut h = SsoHeaders::default();
+        h.set_platform_identity(Some(&PlatformIdentity::roku_connect_token("t1")))
+            .unwrap();
+        h.set_platform_identity(Some(&PlatformIdentity::adobe_subject_token("t2")))
+            .unwrap();
+        let mut out = HeaderMap::new();
+        h.apply(SsoScope::ALL, &mut out);
+        assert_eq!(out.len(), 1, "one platform identity at a time");
+        assert_eq!(out["adobe-subject-token"], "t2");
+        assert!(format!("{out:?}").find("t2").is_none());
+    }
+}
