@@ -8,8 +8,9 @@ use serde_json::{json, Value};
 use std::process::ExitCode;
 use std::sync::Arc;
 use tvpass::{
-    Decision, DeviceInfo, Environment, FileStorage, LogoutAction, ManagementClient, PassClient,
-    PassError, Profile, ResetTarget, Storage, TempPassIdentity,
+    Decision, DeviceInfo, Environment, FileStorage, LogoutAction, ManagementClient,
+    PartnerFrameworkStatus, PassClient, PassError, PlatformIdentity, Profile, ResetTarget,
+    SessionAction, Storage, TempPassIdentity, PARTNER_APPLE,
 };
 use tvpass_emulator::{
     Emulator, EmulatorConfig, DEFAULT_SERVICE_PROVIDER, DEFAULT_SOFTWARE_STATEMENT,
@@ -37,6 +38,18 @@ struct Cli {
     /// Print one JSON object per result.
     #[arg(long, global = true)]
     json: bool,
+    /// Platform identity single sign-on (Amazon): the `Adobe-Subject-Token` JWS/JWE.
+    #[arg(long, global = true, conflicts_with = "roku_connect_token")]
+    subject_token: Option<String>,
+    /// Platform identity single sign-on (Roku): the `X-Roku-Reserved-Roku-Connect-Token`.
+    #[arg(long, global = true)]
+    roku_connect_token: Option<String>,
+    /// Service token single sign-on: the `AD-Service-Token` JWS.
+    #[arg(long, global = true)]
+    service_token: Option<String>,
+    /// Experience Cloud visitor id (`AP-Visitor-Identifier`).
+    #[arg(long, global = true)]
+    visitor_id: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -45,11 +58,22 @@ struct Cli {
 enum Command {
     /// The service provider's MVPDs.
     Configuration,
-    /// Log in with an MVPD: prints the code and URL, then waits for the profile.
+    /// Log in with an MVPD: prints the code and URL, then waits for the profile. With
+    /// `--partner apple`, logs in through partner single sign-on (against the in-process
+    /// emulator its partner answers; against a server give the framework's `--saml-response`).
     Login {
         /// The MVPD id.
+        #[arg(long, required_unless_present = "partner")]
+        mvpd: Option<String>,
+        /// Partner single sign-on through this partner (`apple`).
         #[arg(long)]
-        mvpd: String,
+        partner: Option<String>,
+        /// The partner framework's provider id (default: the MVPD's platform mapping id).
+        #[arg(long, requires = "partner")]
+        provider_id: Option<String>,
+        /// A file with the partner framework's SAML response (needed against a server).
+        #[arg(long, requires = "partner")]
+        saml_response: Option<std::path::PathBuf>,
     },
     /// The device's profiles.
     Profiles,
@@ -229,6 +253,18 @@ async fn run(cli: Cli, out: &Out) -> Result<Outcome, PassError> {
     if let Some(id) = &cli.device_id {
         b = b.device_id(id);
     }
+    if let Some(t) = &cli.subject_token {
+        b = b.platform_identity(PlatformIdentity::adobe_subject_token(t));
+    }
+    if let Some(t) = &cli.roku_connect_token {
+        b = b.platform_identity(PlatformIdentity::roku_connect_token(t));
+    }
+    if let Some(t) = &cli.service_token {
+        b = b.service_token(t);
+    }
+    if let Some(v) = &cli.visitor_id {
+        b = b.visitor_id(v);
+    }
     let client = b.build()?;
     match cli.command {
         Command::Configuration => {
@@ -241,26 +277,80 @@ async fn run(cli: Cli, out: &Out) -> Result<Outcome, PassError> {
             }
             Ok(Outcome::Ok)
         }
-        Command::Login { mvpd } => {
-            let s = client.create_session(&mvpd).await?;
-            let Some(code) = s.code.clone() else {
-                out.print(json!({"mvpd": mvpd, "action": format!("{:?}", s.action), "reason": format!("{:?}", s.reason)}), format!("no login needed: {:?}", s.reason));
-                return Ok(Outcome::Ok);
+        Command::Login {
+            mvpd,
+            partner: Some(partner),
+            provider_id,
+            saml_response,
+        } => {
+            let partner = if partner.eq_ignore_ascii_case(PARTNER_APPLE) {
+                PARTNER_APPLE.to_string()
+            } else {
+                partner
             };
-            out.print(
-                json!({"code": code, "url": client.authentication_url(&code)}),
-                format!("Open {} (code {code})", client.authentication_url(&code)),
-            );
-            if let Some(emu) = &emulator {
-                emu.complete_authentication(&code, Default::default())
-                    .map_err(PassError::Protocol)?;
+            let provider = match (provider_id, &mvpd) {
+                (Some(p), _) => p,
+                (None, Some(m)) => client
+                    .configuration()
+                    .await?
+                    .mvpd(m)
+                    .and_then(|m| m.platform_mapping_id.clone())
+                    .ok_or_else(|| config_error("mvpd", "the MVPD has no platform mapping id"))?,
+                (None, None) => return Err(config_error("provider_id", "required")),
+            };
+            // What the platform framework reports for a user logged in with the provider.
+            let status = PartnerFrameworkStatus::granted(provider, None);
+            let s = client.partner_session(&partner, &status).await?;
+            let Some(request) = s.authentication_request.clone() else {
+                // A fallback to the basic flow, or a profile that already applies.
+                if s.action != SessionAction::Authorize {
+                    out.print(
+                        json!({"partnerFallback": format!("{:?}", s.reason)}),
+                        format!("{partner} single sign-on is not available ({:?}); logging in with the MVPD", s.reason),
+                    );
+                }
+                return basic_login(&client, emulator.as_ref(), s, mvpd.as_deref(), out).await;
+            };
+            let saml = match (saml_response, &emulator) {
+                (Some(path), _) => std::fs::read_to_string(&path).map_err(|e| {
+                    config_error("saml_response", format!("{}: {e}", path.display()))
+                })?,
+                (None, Some(emu)) => emu
+                    .partner_login(&partner, &request.request, Default::default())
+                    .map_err(PassError::Protocol)?,
+                (None, None) => {
+                    out.print(
+                        json!({"authenticationRequest": {"type": request.protocol, "request": request.request, "attributesNames": request.attribute_names}}),
+                        format!(
+                            "give this request to the {partner} framework, then run again with --saml-response FILE:\n{}",
+                            request.request
+                        ),
+                    );
+                    return Err(config_error(
+                        "saml_response",
+                        "the partner framework's response is needed",
+                    ));
+                }
+            };
+            match client.partner_profile(&partner, &status, &saml).await? {
+                Some(p) => out.print(
+                    profile_json(&p),
+                    format!(
+                        "logged in with {} through {partner} until {}",
+                        p.mvpd, p.not_after_ms
+                    ),
+                ),
+                None => out.print(
+                    json!({"profile": null}),
+                    "no profile: partner single sign-on is off for this MVPD".into(),
+                ),
             }
-            let p = client.await_profile(&s).await?;
-            out.print(
-                profile_json(&p),
-                format!("logged in with {} until {}", p.mvpd, p.not_after_ms),
-            );
             Ok(Outcome::Ok)
+        }
+        Command::Login { mvpd, .. } => {
+            let mvpd = mvpd.unwrap_or_default();
+            let s = client.create_session(&mvpd).await?;
+            basic_login(&client, emulator.as_ref(), s, None, out).await
         }
         Command::Profiles => {
             for p in client.profiles().await? {
@@ -327,6 +417,46 @@ async fn run(cli: Cli, out: &Out) -> Result<Outcome, PassError> {
             Ok(Outcome::Ok)
         }
     }
+}
+
+fn config_error(setting: &'static str, reason: impl Into<String>) -> PassError {
+    PassError::InvalidConfiguration {
+        setting,
+        reason: reason.into(),
+    }
+}
+
+/// The basic flow after a session: resume it when parameters are missing, show the code,
+/// complete it on the in-process emulator, and wait for the profile.
+async fn basic_login(
+    client: &PassClient,
+    emulator: Option<&Emulator>,
+    mut s: tvpass::Session,
+    mvpd: Option<&str>,
+    out: &Out,
+) -> Result<Outcome, PassError> {
+    if let (SessionAction::Resume, Some(code), Some(m)) = (&s.action, s.code.clone(), mvpd) {
+        s = client.resume_session(&code, m).await?;
+        s.code.get_or_insert(code);
+    }
+    let Some(code) = s.code.clone() else {
+        out.print(json!({"mvpd": s.mvpd, "action": format!("{:?}", s.action), "reason": format!("{:?}", s.reason)}), format!("no login needed: {:?}", s.reason));
+        return Ok(Outcome::Ok);
+    };
+    out.print(
+        json!({"code": code, "url": client.authentication_url(&code)}),
+        format!("Open {} (code {code})", client.authentication_url(&code)),
+    );
+    if let Some(emu) = emulator {
+        emu.complete_authentication(&code, Default::default())
+            .map_err(PassError::Protocol)?;
+    }
+    let p = client.await_profile(&s).await?;
+    out.print(
+        profile_json(&p),
+        format!("logged in with {} until {}", p.mvpd, p.not_after_ms),
+    );
+    Ok(Outcome::Ok)
 }
 
 #[tokio::main]
