@@ -44,6 +44,7 @@ object Emulator {
     fun reset() { send("POST", "/__emulator/reset") }
     fun complete(code: String) { send("POST", "/__emulator/sessions/$code/complete", "{\"attributes\": {\"zip\": \"10001\"}}") }
     fun advanceSeconds(s: Long) { send("POST", "/__emulator/clock/advance", "{\"seconds\": $s}") }
+    fun requests(): String = send("GET", "/__emulator/requests")
     fun count(prefix: String): Int =
         Regex("\"path\":\"([^\"]*)\"").findAll(send("GET", "/__emulator/requests")).count { it.groupValues[1].startsWith(prefix) }
 }
@@ -167,5 +168,59 @@ class TvPassTest {
         assertEquals(400, e.status.toInt())
         assertEquals("invalid_integration", assertNotNull(e.error).code)
         assertFailsWith<PassException.InvalidConfiguration> { client.authorize("", "news") }
+    }
+
+    /** A JWS naming `sub` (the emulator reads the claims; it does not check signatures). */
+    private fun jws(sub: String): String {
+        val enc = java.util.Base64.getUrlEncoder().withoutPadding()
+        val header = enc.encodeToString("{\"alg\":\"RS256\"}".toByteArray())
+        val payload = enc.encodeToString("{\"sub\":\"$sub\",\"exp\":4000000000}".toByteArray())
+        return "$header.$payload.c2ln"
+    }
+
+    @Test
+    fun platformIdentitySharesTheLoginBetweenApps() = runBlocking<Unit> {
+        Emulator.reset()
+        val token = jws("fire-tv-viewer")
+        val first = PassClient(config("fire-tv-app-one").copy(subjectToken = token, visitorId = "ecid-kotlin"), MapStorage())
+        login(first, "Cablevision")
+        val second = PassClient(config("fire-tv-app-two").copy(subjectToken = token), MapStorage())
+        val profile = second.profiles().single()
+        assertEquals(ProfileType.PlatformSso, profile.profileType)
+        val session = second.createSession("Cablevision")
+        assertEquals(SessionAction.Authorize, session.action)
+        assertEquals("authenticatedSSO", session.reason)
+        assertIs<Decision.Permit>(second.authorize("Cablevision", "news"))
+        val log = Emulator.requests()
+        assertTrue(log.contains("[\"adobe-subject-token\",\"$token\"]"), "the token went as Adobe-Subject-Token")
+        assertTrue(log.contains("[\"ap-visitor-identifier\",\"ecid-kotlin\"]"), "the visitor id went too")
+        // Without the identity the second app has nothing.
+        second.setSubjectToken(null)
+        val denied = second.authorize("Cablevision", "news")
+        assertIs<Decision.Deny>(denied)
+        assertEquals(DenyReason.ProfileMissing, denied.reason)
+        assertFailsWith<PassException.InvalidConfiguration> {
+            PassClient(config().copy(subjectToken = token, rokuConnectToken = token), MapStorage())
+        }
+    }
+
+    @Test
+    fun serviceTokenSetAtRuntimeSharesTheLogin() = runBlocking<Unit> {
+        Emulator.reset()
+        val token = jws("programmer-user")
+        val first = PassClient(config("phone-app").copy(serviceToken = token), MapStorage())
+        login(first, "Spectrum")
+        val second = PassClient(config("tv-app"), MapStorage())
+        assertEquals(DenyReason.ProfileMissing, (second.authorize("Spectrum", "anything") as Decision.Deny).reason)
+        second.setServiceToken(token)
+        assertIs<Decision.Permit>(second.authorize("Spectrum", "anything"))
+        val profile = second.profile("Spectrum")
+        assertEquals(ProfileType.ServiceTokenSso, assertNotNull(profile).profileType)
+        assertTrue(Emulator.requests().contains("[\"ad-service-token\",\"$token\"]"))
+        val bad = assertFailsWith<PassException.InvalidConfiguration> { second.setServiceToken("bad\nvalue") }
+        assertEquals("service_token", bad.setting)
+        // Single logout ends the shared profile.
+        assertEquals(LogoutAction.Complete, second.logout("Spectrum"))
+        assertIs<Decision.Deny>(second.authorize("Spectrum", "anything"))
     }
 }
