@@ -42,6 +42,13 @@ enum Emulator {
     static func complete(_ code: String) async throws {
         try await send("POST", "/__emulator/sessions/\(code)/complete", "{\"attributes\": {\"zip\": \"10001\"}}")
     }
+    /// The emulated partner framework: the user logs in with the MVPD of the request.
+    static func partnerLogin(request: String) async throws -> String {
+        let body = try JSONSerialization.data(withJSONObject: ["request": request, "attributes": ["zip": "10001"]])
+        let data = try await send("POST", "/__emulator/partners/Apple/login", String(data: body, encoding: .utf8)!)
+        let answer = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        return answer["samlResponse"] as! String
+    }
     static func advance(seconds: Int) async throws { try await send("POST", "/__emulator/clock/advance", "{\"seconds\": \(seconds)}") }
     static func count(_ prefix: String) async throws -> Int {
         let data = try await send("GET", "/__emulator/requests")
@@ -170,5 +177,77 @@ final class TVPassTests: XCTestCase {
             XCTAssertEqual(status, 400)
             XCTAssertEqual(error?.code, "invalid_integration")
         }
+    }
+
+    func testSubscriberAccountStatusMapsToTheFrameworkStatus() throws {
+        let expiry = Date(timeIntervalSince1970: 2_000_000_000.5)
+        let granted = PartnerFrameworkStatus.fromSubscriberAccount(
+            access: .granted, accountProviderIdentifier: "Cablevision", authenticationExpirationDate: expiry)
+        XCTAssertEqual(granted.accessStatus, .granted)
+        XCTAssertEqual(granted.providerId, "Cablevision")
+        XCTAssertEqual(granted.expirationMs, 2_000_000_000_500)
+        // The raw values are VSAccountAccessStatus's.
+        XCTAssertEqual(SubscriberAccountAccess(rawValue: 0), .notDetermined)
+        XCTAssertEqual(SubscriberAccountAccess(rawValue: 3), .granted)
+        let denied = PartnerFrameworkStatus.fromSubscriberAccount(
+            access: .denied, accountProviderIdentifier: "Cablevision", authenticationExpirationDate: expiry)
+        XCTAssertEqual(denied.accessStatus, .denied)
+        XCTAssertNil(denied.providerId, "no provider information without access")
+        XCTAssertNil(denied.expirationMs)
+        let failed = PartnerFrameworkStatus.fromSubscriberAccount(
+            access: .notDetermined,
+            accessError: NSError(domain: "VSErrorDomain", code: 2, userInfo: [NSLocalizedDescriptionKey: "not now"]),
+            accountProviderIdentifier: "")
+        XCTAssertEqual(failed.accessStatus, .notDetermined)
+        XCTAssertEqual(failed.accessError, PartnerFrameworkError(code: "VSErrorDomain 2", message: "not now"))
+        XCTAssertNil(failed.providerId)
+        // The header is the documented Base64-encoded JSON.
+        let header = partnerFrameworkStatusHeader(status: granted)
+        let json = try JSONSerialization.jsonObject(with: Data(base64Encoded: header)!) as! [String: [String: Any]]
+        XCTAssertEqual(json["frameworkPermissionInfo"]?["accessStatus"] as? String, "granted")
+        XCTAssertEqual(json["frameworkProviderInfo"]?["expirationDate"] as? String, "2000000000500")
+    }
+
+    func testApplePartnerSingleSignOnAgainstTheEmulator() async throws {
+        try await Emulator.reset()
+        let client = try PassClient(config: config(), storage: DictionaryStorage())
+        let configuration = try await client.configuration()
+        XCTAssertEqual(configuration.platformPickerIds, ["Cablevision", "spectrum"])
+        let mvpd = configuration.mvpds.first { $0.platformMappingId == "Cablevision" }!
+        XCTAssertEqual(mvpd.boardingStatus, "SUPPORTED")
+        let status = PartnerFrameworkStatus.fromSubscriberAccount(
+            access: .granted, accountProviderIdentifier: mvpd.platformMappingId,
+            authenticationExpirationDate: Date().addingTimeInterval(86_400))
+
+        let session = try await client.partnerSession(partner: partnerApple, status: status)
+        XCTAssertEqual(session.action, .partnerProfile)
+        let request = try XCTUnwrap(session.authenticationRequest)
+        XCTAssertEqual(request.attributeNames, ["uid", "NameID", "uniqueId"])
+        let saml = try await Emulator.partnerLogin(request: request.request)
+        let profile = try await client.partnerProfile(partner: partnerApple, status: status, samlResponse: saml)
+        XCTAssertEqual(profile?.profileType, .appleSso)
+        XCTAssertEqual(profile?.mvpd, "Cablevision")
+        guard case .permit = try await client.authorize(mvpd: "Cablevision", resource: "news") else {
+            return XCTFail("expected a permit")
+        }
+        // register, token, configuration, partner session, partner profile, authorize
+        let requests = try await Emulator.count("/")
+        XCTAssertEqual(requests, 6)
+        let logout = try await client.logout(mvpd: "Cablevision")
+        XCTAssertEqual(logout, .partnerLogout)
+
+        // A denied status falls back to the basic flow, and a hopeless one sends nothing.
+        let denied = PartnerFrameworkStatus.fromSubscriberAccount(access: .denied)
+        let fallback = try await client.partnerSession(partner: partnerApple, status: denied)
+        XCTAssertEqual(fallback.reason, "pfs_fallback")
+        let before = try await Emulator.count("/")
+        do {
+            _ = try await client.partnerProfile(partner: partnerApple, status: denied, samlResponse: saml)
+            XCTFail("expected an error")
+        } catch let PassError.InvalidConfiguration(setting, _) {
+            XCTAssertEqual(setting, "partner_framework_status")
+        }
+        let after = try await Emulator.count("/")
+        XCTAssertEqual(after, before)
     }
 }
