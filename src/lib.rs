@@ -10,6 +10,10 @@
 //! transient failures (at most 3 attempts within a deadline), and returns a Deny as
 //! [`Decision::Deny`] with a typed [`DenyReason`].
 //!
+//! Single sign-on: [`PassClient::partner_session`] and [`PassClient::partner_profile`] (Apple,
+//! with a [`PartnerFrameworkStatus`]), [`PassClientBuilder::platform_identity`] (Fire TV, Roku)
+//! and [`PassClientBuilder::service_token`].
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
