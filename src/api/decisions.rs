@@ -101,7 +101,11 @@ pub(crate) fn decode(body: &[u8], mvpd: &str) -> Result<Vec<Decision>, PassError
 fn as_denies(e: &PassError, resources: &[String], mvpd: &str) -> Option<Vec<Decision>> {
     let ee = e.enhanced()?;
     match DenyReason::from_code(&ee.code) {
-        DenyReason::Other(_) | DenyReason::PartnerUnavailable => None,
+        // Request and configuration problems stay errors: they are not about the user.
+        DenyReason::Other(_)
+        | DenyReason::PartnerUnavailable
+        | DenyReason::Misconfigured { .. }
+        | DenyReason::PartnerStatus { .. } => None,
         _ => Some(
             resources
                 .iter()

@@ -100,7 +100,10 @@ pub struct DeviceInfo {
     pub application_id: Option<String>,
 }
 
-/// Settings of a client. Optional values take the SDK's defaults.
+/// Settings of a client. Optional values take the SDK's defaults. Single sign-on tokens and the
+/// visitor id are not settings: give them with `setSubjectToken`, `setRokuConnectToken`,
+/// `setServiceToken` and `setVisitorId`, so that no generated `toString`/`description` of this
+/// record can show them.
 #[derive(Clone, uniffi::Record)]
 pub struct ClientConfig {
     /// `https://api.auth.adobe.com`, `https://api.auth-staging.adobe.com`, or another base URL
@@ -133,18 +136,6 @@ pub struct ClientConfig {
     /// Redirect URL after login and logout.
     #[uniffi(default = None)]
     pub redirect_url: Option<String>,
-    /// Platform identity single sign-on (Amazon Fire TV): the `Adobe-Subject-Token` JWS/JWE.
-    #[uniffi(default = None)]
-    pub subject_token: Option<String>,
-    /// Platform identity single sign-on (Roku): the `X-Roku-Reserved-Roku-Connect-Token`.
-    #[uniffi(default = None)]
-    pub roku_connect_token: Option<String>,
-    /// Service token single sign-on: the `AD-Service-Token` JWS from your identity service.
-    #[uniffi(default = None)]
-    pub service_token: Option<String>,
-    /// The Experience Cloud visitor id (`AP-Visitor-Identifier`).
-    #[uniffi(default = None)]
-    pub visitor_id: Option<String>,
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -975,27 +966,6 @@ impl PassClient {
         }
         if let Some(u) = config.redirect_url {
             b = b.redirect_url(u);
-        }
-        match (config.subject_token, config.roku_connect_token) {
-            (Some(_), Some(_)) => {
-                return Err(PassError::InvalidConfiguration {
-                    setting: "subject_token".into(),
-                    reason: "give either a subject token or a Roku connect token".into(),
-                })
-            }
-            (Some(t), None) => {
-                b = b.platform_identity(core::PlatformIdentity::adobe_subject_token(t))
-            }
-            (None, Some(t)) => {
-                b = b.platform_identity(core::PlatformIdentity::roku_connect_token(t))
-            }
-            (None, None) => {}
-        }
-        if let Some(t) = config.service_token {
-            b = b.service_token(t);
-        }
-        if let Some(v) = config.visitor_id {
-            b = b.visitor_id(v);
         }
         Ok(Arc::new(Self { inner: b.build()? }))
     }

@@ -182,9 +182,12 @@ class TvPassTest {
     fun platformIdentitySharesTheLoginBetweenApps() = runBlocking<Unit> {
         Emulator.reset()
         val token = jws("fire-tv-viewer")
-        val first = PassClient(config("fire-tv-app-one").copy(subjectToken = token, visitorId = "ecid-kotlin"), MapStorage())
+        val first = PassClient(config("fire-tv-app-one"), MapStorage())
+        first.setSubjectToken(token)
+        first.setVisitorId("ecid-kotlin")
         login(first, "Cablevision")
-        val second = PassClient(config("fire-tv-app-two").copy(subjectToken = token), MapStorage())
+        val second = PassClient(config("fire-tv-app-two"), MapStorage())
+        second.setSubjectToken(token)
         val profile = second.profiles().single()
         assertEquals(ProfileType.PlatformSso, profile.profileType)
         val session = second.createSession("Cablevision")
@@ -199,16 +202,18 @@ class TvPassTest {
         val denied = second.authorize("Cablevision", "news")
         assertIs<Decision.Deny>(denied)
         assertEquals(DenyReason.ProfileMissing, denied.reason)
-        assertFailsWith<PassException.InvalidConfiguration> {
-            PassClient(config().copy(subjectToken = token, rokuConnectToken = token), MapStorage())
-        }
+        // Roku's token goes under its own header and replaces the subject token.
+        second.setRokuConnectToken(token)
+        assertIs<Decision.Permit>(second.authorize("Cablevision", "news"))
+        assertTrue(Emulator.requests().contains("[\"x-roku-reserved-roku-connect-token\",\"$token\"]"))
     }
 
     @Test
     fun serviceTokenSetAtRuntimeSharesTheLogin() = runBlocking<Unit> {
         Emulator.reset()
         val token = jws("programmer-user")
-        val first = PassClient(config("phone-app").copy(serviceToken = token), MapStorage())
+        val first = PassClient(config("phone-app"), MapStorage())
+        first.setServiceToken(token)
         login(first, "Spectrum")
         val second = PassClient(config("tv-app"), MapStorage())
         assertEquals(DenyReason.ProfileMissing, (second.authorize("Spectrum", "anything") as Decision.Deny).reason)
