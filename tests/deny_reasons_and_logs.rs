@@ -1,7 +1,9 @@
 //! Every documented deny code becomes its typed reason; nothing secret reaches the logs.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod common;
+use common::Capture;
+
+use std::sync::Arc;
 use std::time::Duration;
 use tvpass::{
     Decision, DenyReason, DeviceInfo, Environment, MemoryStorage, PassClient, RateLimit, Storage,
@@ -117,28 +119,10 @@ async fn every_deny_code_maps_to_its_reason() {
     }
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_full_journey_logs_no_secret() {
     let capture = Capture::default();
-    let sink = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = capture.install();
 
     let mut config = EmulatorConfig::default();
     config.throttling.enabled = false;
@@ -189,7 +173,7 @@ async fn a_full_journey_logs_no_secret() {
         }
     }
     assert!(secrets.len() >= 5, "collected {} secrets", secrets.len());
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(!logs.is_empty(), "the journey logged something");
     let shown = format!("{logs}\n{d:?}\n{promo:?}\n{err:?}\n{err}\n{c:?}\n{id:?}");
     for s in &secrets {

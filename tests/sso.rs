@@ -2,10 +2,12 @@
 //! identity (Amazon, Roku), service token, single logout; the exact headers, the request counts
 //! and no token in logs or `Debug` output.
 
+mod common;
+use common::Capture;
+
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tvpass::{
     Decision, DenyReason, DeviceInfo, Environment, ErrorCode, LogoutAction, MemoryStorage,
     PartnerAccessStatus, PartnerFrameworkStatus, PassClient, PassError, PlatformIdentity,
@@ -525,28 +527,10 @@ async fn roku_token_and_service_token_use_their_own_headers() {
     assert!(other.set_visitor_id(Some("bad\r\nvalue")).is_err());
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn sso_tokens_stay_out_of_logs_debug_and_errors() {
     let capture = Capture::default();
-    let sink = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = capture.install();
 
     let emu = emulator().await;
     let subject = jws("secret-subject-for-logs", far_future_s());
@@ -576,7 +560,7 @@ async fn sso_tokens_stay_out_of_logs_debug_and_errors() {
         .partner_profile(PARTNER_APPLE, &status, &saml)
         .await
         .unwrap_err();
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(!logs.is_empty());
     let shown = format!(
         "{logs}\n{builder_debug}\n{c:?}\n{identity:?}\n{s:?}\n{p:?}\n{d:?}\n{err:?}\n{err}"

@@ -2,9 +2,9 @@
 //! authentication request) and `POST /api/v2/{sp}/profiles/sso/{partner}` (the profile from the
 //! partner authentication response), plus the emulated partner that answers SAML requests.
 
-use super::sessions::{advance, check, merge, Step};
+use super::sessions::{advance, check, merge, Checked, Step};
 use super::Ctx;
-use crate::config::Degradation;
+use crate::config::{Degradation, ServiceProviderConfig};
 use crate::errors::{error_response, json_response};
 use crate::sso::{self, FrameworkStatus};
 use crate::state::{
@@ -16,6 +16,24 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
+/// The checks both partner endpoints share: bearer, device headers, form body, known partner.
+fn checked<'a>(
+    shared: &'a Shared,
+    sp: &str,
+    partner: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Checked, &'static str, &'a ServiceProviderConfig), Response> {
+    let c = check(shared, sp, headers, body)?;
+    let partner =
+        sso::known_partner(partner).ok_or_else(|| error_response("invalid_parameter_partner"))?;
+    let cfg = shared
+        .config
+        .service_provider(sp)
+        .expect("checked by bearer");
+    Ok((c, partner, cfg))
+}
+
 /// `POST /api/v2/{serviceProvider}/sessions/sso/{partner}`.
 pub async fn session(
     ctx: Ctx,
@@ -24,17 +42,10 @@ pub async fn session(
     body: Bytes,
 ) -> Response {
     let shared = ctx.0;
-    let c = match check(&shared, &sp, &headers, &body) {
-        Ok(c) => c,
+    let (c, partner, cfg) = match checked(&shared, &sp, &partner, &headers, &body) {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let Some(partner) = sso::known_partner(&partner) else {
-        return error_response("invalid_parameter_partner");
-    };
-    let cfg = shared
-        .config
-        .service_provider(&sp)
-        .expect("checked by bearer");
     let now = shared.clock.now_ms();
     let status = sso::framework_status(&headers);
     // The provider the framework names, even when the status is otherwise unusable: the
@@ -121,17 +132,10 @@ pub async fn profile(
     body: Bytes,
 ) -> Response {
     let shared = ctx.0;
-    let c = match check(&shared, &sp, &headers, &body) {
-        Ok(c) => c,
+    let (c, partner, cfg) = match checked(&shared, &sp, &partner, &headers, &body) {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let Some(partner) = sso::known_partner(&partner) else {
-        return error_response("invalid_parameter_partner");
-    };
-    let cfg = shared
-        .config
-        .service_provider(&sp)
-        .expect("checked by bearer");
     let now = shared.clock.now_ms();
     let response = c
         .form
