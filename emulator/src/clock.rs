@@ -24,6 +24,16 @@ impl Clock {
         self.offset_ms.fetch_add(ms.max(0), Ordering::Relaxed);
     }
 
+    /// How far the clock runs ahead of real time, in milliseconds.
+    pub fn offset_ms(&self) -> i64 {
+        self.offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Sets how far the clock runs ahead of real time (a saved state's clock).
+    pub fn set_offset_ms(&self, ms: i64) {
+        self.offset_ms.store(ms.max(0), Ordering::Relaxed);
+    }
+
     /// Puts the clock back to real time.
     pub fn reset(&self) {
         self.offset_ms.store(0, Ordering::Relaxed);

@@ -26,6 +26,7 @@ pub mod errors;
 pub mod faults;
 pub mod headers;
 pub mod middleware;
+pub mod persist;
 pub mod sso;
 pub mod state;
 pub mod temppass;
@@ -35,6 +36,7 @@ pub use config::{
     TempPassConfig, ThrottlingConfig, DEFAULT_SERVICE_PROVIDER, DEFAULT_SOFTWARE_STATEMENT,
 };
 pub use faults::{Fault, FaultRule};
+pub use persist::{StateError, STATE_FORMAT};
 pub use state::LoggedRequest;
 
 use axum::routing::{delete, get, post};
@@ -231,6 +233,18 @@ impl Emulator {
         attributes: Map<String, Value>,
     ) -> Result<String, String> {
         api::partner::partner_login(&self.shared, partner, request, &attributes)
+    }
+
+    /// Saves the protocol state (clients, tokens, sessions, profiles, TempPass usage, single
+    /// sign-on state, clock) to a file, atomically.
+    pub fn save_state(&self, path: &std::path::Path) -> Result<(), StateError> {
+        persist::save(&self.shared, path)
+    }
+
+    /// Replaces the protocol state with a saved one; a missing file changes nothing, and a
+    /// corrupt or newer-format file is refused (and left as it is).
+    pub fn load_state(&self, path: &std::path::Path) -> Result<(), StateError> {
+        persist::load(&self.shared, path)
     }
 
     /// Revokes a client's registration; its tokens then answer 401 `application-registration`.

@@ -20,6 +20,10 @@ struct Args {
     /// Turn throttling off.
     #[arg(long)]
     no_throttling: bool,
+    /// Keep the protocol state (clients, tokens, sessions, profiles, TempPass usage, clock) in
+    /// this file: loaded at start, saved every 5 seconds and at exit.
+    #[arg(long)]
+    state: Option<std::path::PathBuf>,
     /// Print the built-in configuration as TOML and exit.
     #[arg(long)]
     print_default_config: bool,
@@ -58,7 +62,32 @@ async fn main() {
             std::process::exit(1);
         }
     };
+    if let Some(path) = &args.state {
+        if let Err(e) = emulator.load_state(path) {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    }
     println!("tvpass-emulator listening on {}", emulator.base_url());
-    let _ = tokio::signal::ctrl_c().await;
+    match &args.state {
+        None => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        Some(path) => {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                tokio::select! {
+                    _ = every.tick() => {}
+                    _ = tokio::signal::ctrl_c() => break,
+                }
+                if let Err(e) = emulator.save_state(path) {
+                    eprintln!("warning: {e}");
+                }
+            }
+            if let Err(e) = emulator.save_state(path) {
+                eprintln!("error: {e}");
+            }
+        }
+    }
     emulator.shutdown().await;
 }

@@ -231,7 +231,7 @@ pub fn find_profile(
         let subject = subject.as_ref().filter(|_| allowed)?;
         state
             .sso_profiles
-            .get(&(method, subject.clone()))
+            .get(&(method.to_string(), subject.clone()))
             .and_then(|ps| ps.get(mvpd))
             .filter(|p| p.not_before <= now && now < p.not_after)
             .cloned()

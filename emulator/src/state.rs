@@ -3,7 +3,7 @@
 use crate::clock::Clock;
 use crate::config::{EmulatorConfig, ThrottlingConfig};
 use crate::faults::FaultRule;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 /// A registered client application.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Client {
     /// The client secret.
     pub secret: String,
@@ -23,7 +23,7 @@ pub struct Client {
 }
 
 /// An issued access token.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Token {
     /// The client it was issued to.
     pub client_id: String,
@@ -32,7 +32,7 @@ pub struct Token {
 }
 
 /// An authentication session, identified by its code.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
     /// Service provider.
     pub service_provider: String,
@@ -78,14 +78,14 @@ impl Session {
 }
 
 /// An authenticated (or degraded) profile.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Profile {
     /// Validity window.
     pub not_before: i64,
     /// Validity window.
     pub not_after: i64,
     /// `regular`, `degraded`, `appleSSO`, `platformSSO` or `serviceTokenSSO`.
-    pub kind: &'static str,
+    pub kind: String,
     /// Issuer: the MVPD or `Adobe`.
     pub issuer: String,
     /// User metadata, already in `{value, state}` form.
@@ -93,7 +93,7 @@ pub struct Profile {
 }
 
 /// A TempPass trial.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Trial {
     /// Devices that used it.
     pub devices: HashSet<String>,
@@ -151,7 +151,7 @@ pub struct State {
     pub trials: HashMap<(String, String), Vec<Trial>>,
     /// Single sign-on profiles by (method, subject), then MVPD: shared by every app that
     /// presents the same platform identity (`platform`) or service-token user (`service`).
-    pub sso_profiles: HashMap<(&'static str, String), BTreeMap<String, Profile>>,
+    pub sso_profiles: HashMap<(String, String), BTreeMap<String, Profile>>,
     /// Partner authentication requests handed out, by request id.
     pub partner_requests: HashMap<String, PartnerRequest>,
     /// Partner authentication responses the emulated partner issued, by response id.
@@ -159,7 +159,7 @@ pub struct State {
 }
 
 /// A partner authentication request (SAML request) handed to a device.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PartnerRequest {
     /// Service provider.
     pub service_provider: String,
@@ -170,7 +170,7 @@ pub struct PartnerRequest {
 }
 
 /// A partner authentication response (SAML response) the emulated partner issued.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PartnerResponse {
     /// Service provider.
     pub service_provider: String,

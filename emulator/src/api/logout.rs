@@ -55,7 +55,7 @@ pub async fn logout(
                 removed.extend(
                     state
                         .sso_profiles
-                        .get_mut(&(method, subject.clone()))
+                        .get_mut(&(method.to_string(), subject.clone()))
                         .and_then(|ps| ps.remove(&mvpd)),
                 );
             }

@@ -196,7 +196,7 @@ pub async fn profile(
     let p = Profile {
         not_before: now,
         not_after: now + m.profile_ttl_secs as i64 * 1000,
-        kind: "appleSSO",
+        kind: "appleSSO".into(),
         issuer: partner.to_string(),
         attributes: plain_attributes(&attrs),
     };

@@ -345,7 +345,7 @@ pub fn complete(
     let profile = Profile {
         not_before: now,
         not_after: now + ttl as i64 * 1000,
-        kind: "regular",
+        kind: "regular".into(),
         issuer: mvpd.clone(),
         attributes: plain_attributes(&attrs),
     };
@@ -371,12 +371,12 @@ pub fn complete(
     for (method, kind, subject, allowed) in shares {
         if let (Some(subject), true) = (subject, allowed) {
             let shared_profile = Profile {
-                kind,
+                kind: kind.into(),
                 ..profile.clone()
             };
             state
                 .sso_profiles
-                .entry((method, subject))
+                .entry((method.to_string(), subject))
                 .or_default()
                 .insert(mvpd.clone(), shared_profile);
         }
