@@ -42,6 +42,7 @@ pub struct PassClientBuilder {
     platform_identity: Option<PlatformIdentity>,
     service_token: Option<Secret>,
     visitor_id: Option<Secret>,
+    storage_namespace: Option<String>,
 }
 
 impl std::fmt::Debug for PassClientBuilder {
@@ -78,6 +79,7 @@ impl Default for PassClientBuilder {
             platform_identity: None,
             service_token: None,
             visitor_id: None,
+            storage_namespace: None,
         }
     }
 }
@@ -200,6 +202,15 @@ impl PassClientBuilder {
         self
     }
 
+    /// The namespace of the values kept in storage (default: one derived from the base URL, so
+    /// that production and staging never share credentials). Set it when the base URL changes
+    /// between runs but the server stays the same, such as a local emulator on a new port.
+    /// Letters, digits, `-` and `_`, at most 64.
+    pub fn storage_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.storage_namespace = Some(namespace.into());
+        self
+    }
+
     /// Checks every setting and builds the client.
     pub fn build(self) -> Result<PassClient, PassError> {
         let base = check_base_url("environment", self.environment.api_base())?;
@@ -309,7 +320,23 @@ impl PassClientBuilder {
             .storage
             .clone()
             .unwrap_or_else(|| Arc::new(MemoryStorage::new()));
-        let scope = hex(&Sha256::digest(base.as_bytes())[..4]);
+        let scope = match &self.storage_namespace {
+            Some(n) => {
+                if n.is_empty()
+                    || n.len() > 64
+                    || !n
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                {
+                    return Err(PassError::config(
+                        "storage_namespace",
+                        "must be 1 to 64 letters, digits, - or _",
+                    ));
+                }
+                n.clone()
+            }
+            None => hex(&Sha256::digest(base.as_bytes())[..4]),
+        };
         let store = Arc::new(Store::new(storage, format!("tvpass.{sp}.{scope}")));
         let device_id = match self.device_id.clone() {
             Some(id) => id,
@@ -628,6 +655,18 @@ impl PassClient {
     /// The base URL of the service.
     pub fn base_url(&self) -> &str {
         &self.inner.base
+    }
+
+    /// Registers (when no client credentials are stored) and obtains an access token (when
+    /// none is valid), so that the next call needs one request. At most one register and one
+    /// token request; nothing when both are cached.
+    pub async fn warm_up(&self) -> Result<(), PassError> {
+        let inner = &self.inner;
+        inner
+            .registration
+            .token(&inner.transport, inner.transport.deadline())
+            .await
+            .map(|_| ())
     }
 
     fn with_sso<T>(&self, f: impl FnOnce(&mut SsoHeaders) -> T) -> T {

@@ -3,7 +3,10 @@
 //!
 //! Exit status: 0 on success, 3 when a decision is a Deny, 1 on an error, 2 on bad usage.
 
-use clap::{Parser, Subcommand};
+mod doctor;
+mod human;
+
+use clap::{CommandFactory, Parser, Subcommand};
 use serde_json::{json, Value};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,6 +20,10 @@ use tvpass_emulator::{
 };
 
 /// Try Adobe Pass REST API V2 journeys with the tvpass SDK.
+///
+/// Without --base-url, commands talk to an in-process emulator whose state (clients, tokens,
+/// sessions, profiles, TempPass usage, clock) is kept in the state directory, so that login,
+/// profiles, authorize and logout work as separate commands; `tvpass emulator reset` clears it.
 #[derive(Parser, Debug)]
 #[command(name = "tvpass", version)]
 struct Cli {
@@ -32,9 +39,10 @@ struct Cli {
     /// Device identifier (default: generated once and kept in the state directory).
     #[arg(long, global = true)]
     device_id: Option<String>,
-    /// Directory keeping credentials, token, profiles and device id between runs.
-    #[arg(long, global = true)]
-    state_dir: Option<std::path::PathBuf>,
+    /// Directory keeping credentials, token, profiles and device id between runs, and the
+    /// in-process emulator's state (under `emulator/`).
+    #[arg(long, global = true, env = "TVPASS_STATE_DIR", default_value_os_t = default_state_dir())]
+    state_dir: std::path::PathBuf,
     /// Print one JSON object per result.
     #[arg(long, global = true)]
     json: bool,
@@ -54,7 +62,7 @@ struct Cli {
     command: Command,
 }
 
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone)]
 enum Command {
     /// The service provider's MVPDs.
     Configuration,
@@ -111,6 +119,19 @@ enum Command {
         #[arg(long)]
         mvpd: String,
     },
+    /// Check an integration against a server (registration, configuration, clock skew,
+    /// throttling headroom), with the fix for each failure. Needs --base-url.
+    Doctor,
+    /// Print the shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// The in-process emulator's state.
+    Emulator {
+        #[command(subcommand)]
+        command: EmulatorCommand,
+    },
     /// Reset TempPass trials (management API).
     ResetTemppass {
         /// The TempPass MVPD id.
@@ -131,7 +152,33 @@ enum Command {
     },
 }
 
+#[derive(Subcommand, Debug, Clone)]
+enum EmulatorCommand {
+    /// Forget everything the in-process emulator and the SDK kept for it (logins, clients,
+    /// tokens, TempPass usage, clock).
+    Reset,
+    /// Where the state is kept.
+    Path,
+}
+
+/// The state directory: `$XDG_DATA_HOME/tvpass`, `~/.local/share/tvpass`,
+/// `~/Library/Application Support/tvpass` on macOS, `%APPDATA%\\tvpass` on Windows.
+fn default_state_dir() -> std::path::PathBuf {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    let base = if cfg!(windows) {
+        env("APPDATA").map(std::path::PathBuf::from)
+    } else if cfg!(target_os = "macos") {
+        env("HOME").map(|h| std::path::PathBuf::from(h).join("Library/Application Support"))
+    } else {
+        env("XDG_DATA_HOME")
+            .map(std::path::PathBuf::from)
+            .or_else(|| env("HOME").map(|h| std::path::PathBuf::from(h).join(".local/share")))
+    };
+    base.unwrap_or_else(std::env::temp_dir).join("tvpass")
+}
+
 enum Outcome {
+    Failed,
     Ok,
     Deny,
 }
@@ -200,6 +247,14 @@ impl Out {
     fn decisions(&self, ds: &[Decision]) -> Outcome {
         for d in ds {
             let text = match d {
+                Decision::Permit {
+                    resource,
+                    media_token: Some(t),
+                    ..
+                } => format!(
+                    "{resource}: permit (media token until {})",
+                    human::until(t.not_after_ms, human::now_ms())
+                ),
                 Decision::Permit { resource, .. } => format!("{resource}: permit"),
                 Decision::Deny {
                     resource,
@@ -218,27 +273,105 @@ impl Out {
     }
 }
 
+/// Where the in-process emulator keeps its state and the SDK its values for it.
+fn emulator_dir(cli: &Cli) -> std::path::PathBuf {
+    cli.state_dir.join("emulator")
+}
+
+/// Runs a command; with the in-process emulator, its state is loaded first and saved after,
+/// whatever the outcome.
 async fn run(cli: Cli, out: &Out) -> Result<Outcome, PassError> {
-    let emulator = match &cli.base_url {
-        Some(_) => None,
-        None => Some(
-            Emulator::start(EmulatorConfig::default())
-                .await
-                .map_err(|e| PassError::Network(e.to_string()))?,
-        ),
-    };
-    let base = cli.base_url.clone().unwrap_or_else(|| {
+    match &cli.command {
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "tvpass", &mut script);
+            // A closed pipe (`| head`) is not an error of ours.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);
+            return Ok(Outcome::Ok);
+        }
+        Command::Emulator { command } => {
+            let dir = emulator_dir(&cli);
+            match command {
+                EmulatorCommand::Reset => {
+                    match std::fs::remove_dir_all(&dir) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => {
+                            return Err(PassError::Storage(format!("{}: {e}", dir.display())))
+                        }
+                    }
+                    out.print(
+                        json!({"reset": true, "path": dir}),
+                        format!("emulator state cleared ({})", dir.display()),
+                    );
+                }
+                EmulatorCommand::Path => out.print(json!({"path": dir}), dir.display().to_string()),
+            }
+            return Ok(Outcome::Ok);
+        }
+        Command::Doctor => {
+            let Some(base) = &cli.base_url else {
+                return Err(config_error(
+                    "base_url",
+                    "doctor checks a server: give --base-url",
+                ));
+            };
+            let checks = doctor::run(base, &cli.service_provider, &cli.software_statement).await;
+            for c in &checks {
+                out.print(
+                    json!({"check": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix}),
+                    format!(
+                        "{:<24} {}  {}{}",
+                        c.name,
+                        if c.ok { "PASS" } else { "FAIL" },
+                        c.detail,
+                        if c.ok {
+                            String::new()
+                        } else {
+                            format!("\n{:<24}       fix: {}", "", c.fix)
+                        }
+                    ),
+                );
+            }
+            return Ok(if checks.iter().all(|c| c.ok) {
+                Outcome::Ok
+            } else {
+                Outcome::Failed
+            });
+        }
+        _ => {}
+    }
+    let Some(base) = cli.base_url.clone() else {
+        let dir = emulator_dir(&cli);
+        let state = dir.join("state.json");
+        let mut config = EmulatorConfig::default();
+        // One person at a keyboard: the SDK paces itself, the emulator need not throttle.
+        config.throttling.enabled = false;
+        let emulator = Emulator::start(config)
+            .await
+            .map_err(|e| PassError::Network(e.to_string()))?;
         emulator
-            .as_ref()
-            .map(Emulator::base_url)
-            .unwrap_or_default()
-    });
-    let storage: Option<Arc<dyn Storage>> = match &cli.state_dir {
-        Some(d) => Some(Arc::new(
-            FileStorage::new(d).map_err(|e| PassError::Storage(e.to_string()))?,
-        )),
-        None => None,
+            .load_state(&state)
+            .map_err(|e| PassError::Storage(e.to_string()))?;
+        let result = run_with(&cli, out, Some(&emulator), emulator.base_url(), &dir).await;
+        emulator
+            .save_state(&state)
+            .map_err(|e| PassError::Storage(e.to_string()))?;
+        return result;
     };
+    run_with(&cli, out, None, base, &cli.state_dir).await
+}
+
+async fn run_with(
+    cli: &Cli,
+    out: &Out,
+    emulator: Option<&Emulator>,
+    base: String,
+    storage_dir: &std::path::Path,
+) -> Result<Outcome, PassError> {
+    let storage: Option<Arc<dyn Storage>> = Some(Arc::new(
+        FileStorage::new(storage_dir).map_err(|e| PassError::Storage(e.to_string()))?,
+    ));
     let mut b = PassClient::builder()
         .environment(Environment::Custom(base.clone()))
         .service_provider(&cli.service_provider)
@@ -249,6 +382,10 @@ async fn run(cli: Cli, out: &Out) -> Result<Outcome, PassError> {
         });
     if let Some(s) = &storage {
         b = b.storage(s.clone());
+    }
+    if emulator.is_some() {
+        // The in-process emulator listens on a new port each run: keep one namespace.
+        b = b.storage_namespace("emulator");
     }
     if let Some(id) = &cli.device_id {
         b = b.device_id(id);
@@ -266,7 +403,7 @@ async fn run(cli: Cli, out: &Out) -> Result<Outcome, PassError> {
         b = b.visitor_id(v);
     }
     let client = b.build()?;
-    match cli.command {
+    match cli.command.clone() {
         Command::Configuration => {
             let c = client.configuration().await?;
             for m in &c.mvpds {
@@ -309,7 +446,7 @@ async fn run(cli: Cli, out: &Out) -> Result<Outcome, PassError> {
                         format!("{partner} single sign-on is not available ({:?}); logging in with the MVPD", s.reason),
                     );
                 }
-                return basic_login(&client, emulator.as_ref(), s, mvpd.as_deref(), out).await;
+                return basic_login(&client, emulator, s, mvpd.as_deref(), out).await;
             };
             let saml = match (saml_response, &emulator) {
                 (Some(path), _) => std::fs::read_to_string(&path).map_err(|e| {
@@ -337,7 +474,8 @@ async fn run(cli: Cli, out: &Out) -> Result<Outcome, PassError> {
                     profile_json(&p),
                     format!(
                         "logged in with {} through {partner} until {}",
-                        p.mvpd, p.not_after_ms
+                        p.mvpd,
+                        human::until(p.not_after_ms, human::now_ms())
                     ),
                 ),
                 None => out.print(
@@ -350,13 +488,18 @@ async fn run(cli: Cli, out: &Out) -> Result<Outcome, PassError> {
         Command::Login { mvpd, .. } => {
             let mvpd = mvpd.unwrap_or_default();
             let s = client.create_session(&mvpd).await?;
-            basic_login(&client, emulator.as_ref(), s, None, out).await
+            basic_login(&client, emulator, s, None, out).await
         }
         Command::Profiles => {
             for p in client.profiles().await? {
                 out.print(
                     profile_json(&p),
-                    format!("{}\t{:?}\tuntil {}", p.mvpd, p.profile_type, p.not_after_ms),
+                    format!(
+                        "{}\t{:?}\tuntil {}",
+                        p.mvpd,
+                        p.profile_type,
+                        human::until(p.not_after_ms, human::now_ms())
+                    ),
                 );
             }
             Ok(Outcome::Ok)
@@ -393,6 +536,10 @@ async fn run(cli: Cli, out: &Out) -> Result<Outcome, PassError> {
             };
             out.print(json!({"mvpd": mvpd, "action": format!("{a:?}").split([' ', '{']).next().unwrap_or(""), "url": url}), text);
             Ok(Outcome::Ok)
+        }
+        // Handled in `run` before any client is built.
+        Command::Doctor | Command::Completions { .. } | Command::Emulator { .. } => {
+            Err(config_error("command", "not a client command"))
         }
         Command::ResetTemppass {
             mvpd,
@@ -451,10 +598,17 @@ async fn basic_login(
         emu.complete_authentication(&code, Default::default())
             .map_err(PassError::Protocol)?;
     }
-    let p = client.await_profile(&s).await?;
+    let countdown = human::Countdown::start(!out.json, &code, s.not_after_ms);
+    let p = client.await_profile_with(&s, Some(&countdown)).await;
+    countdown.finish().await;
+    let p = p?;
     out.print(
         profile_json(&p),
-        format!("logged in with {} until {}", p.mvpd, p.not_after_ms),
+        format!(
+            "logged in with {} until {}",
+            p.mvpd,
+            human::until(p.not_after_ms, human::now_ms())
+        ),
     );
     Ok(Outcome::Ok)
 }
@@ -466,6 +620,7 @@ async fn main() -> ExitCode {
     match run(cli, &out).await {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::Deny) => ExitCode::from(3),
+        Ok(Outcome::Failed) => ExitCode::from(1),
         Err(e) => {
             if out.json {
                 println!(

@@ -1,16 +1,39 @@
-//! The `tvpass` binary against its in-process emulator.
+//! The `tvpass` binary against its in-process emulator, and against an emulator of the test.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
 
-fn tvpass(args: &[&str]) -> (i32, String) {
+/// A state directory of its own for each call site.
+fn fresh_dir() -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "tvpass-cli-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Runs `tvpass` with this state directory: (exit status, stdout, stderr).
+fn tvpass_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_tvpass"))
+        .env("TVPASS_STATE_DIR", dir)
         .args(args)
         .output()
         .expect("run tvpass");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Runs `tvpass` with a fresh state directory.
+fn tvpass(args: &[&str]) -> (i32, String) {
+    let (code, out, _) = tvpass_in(&fresh_dir(), args);
+    (code, out)
 }
 
 #[test]
@@ -46,7 +69,7 @@ fn exit_status_and_json_per_result() {
 }
 
 #[test]
-fn state_dir_keeps_the_login_between_runs_of_one_server() {
+fn an_explicit_state_dir_is_used() {
     let dir = std::env::temp_dir().join(format!("tvpass-cli-test-{}", std::process::id()));
     let (code, out) = tvpass(&[
         "--state-dir",
@@ -60,8 +83,8 @@ fn state_dir_keeps_the_login_between_runs_of_one_server() {
     let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
     assert_eq!(last["mvpd"], "Cablevision");
     assert!(
-        std::fs::read_dir(&dir).unwrap().count() >= 3,
-        "credentials, token, device id and profiles stored"
+        std::fs::read_dir(dir.join("emulator")).unwrap().count() >= 4,
+        "credentials, token, device id, profiles and the emulator's state stored"
     );
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -162,5 +185,177 @@ fn sso_options_share_a_login_between_runs() {
     assert_eq!(r.header("adobe-subject-token"), Some(token));
     assert_eq!(r.header("ad-service-token"), Some(token));
     assert_eq!(r.header("ap-visitor-identifier"), Some("ecid-cli"));
+    drop(rt);
+}
+
+/// The README's journey as separate processes against the default emulator: its state and the
+/// SDK's are kept in the state directory between runs.
+#[test]
+fn separate_commands_share_the_default_emulator_state() {
+    let dir = fresh_dir();
+    let run = |args: &[&str]| tvpass_in(&dir, args);
+
+    let (code, out, err) = run(&["login", "--mvpd", "Cablevision"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let done = out.lines().last().unwrap();
+    assert!(
+        done.starts_with("logged in with Cablevision until 20"),
+        "{done}"
+    );
+    assert!(
+        done.ends_with("(in 29 d 23 h)"),
+        "local date and time left: {done}"
+    );
+    assert!(
+        !err.contains('⠋'),
+        "no countdown when stderr is not a terminal"
+    );
+
+    let (code, out, _) = run(&["profiles"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("Cablevision\tRegular\tuntil 20"), "{out}");
+    let (code, out, _) = run(&[
+        "preauthorize",
+        "--mvpd",
+        "Cablevision",
+        "news",
+        "late-night",
+    ]);
+    assert_eq!(code, 3, "one Deny: {out}");
+    assert!(out.contains("news: permit") && out.contains("late-night: deny ParentalControls"));
+    let (code, out, _) = run(&["--json", "authorize", "--mvpd", "Cablevision", "news"]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["decision"], "permit");
+    assert!(
+        v["mediaToken"]["notAfter"].as_i64().unwrap() > 1_700_000_000_000,
+        "JSON keeps ms"
+    );
+    let (code, out, _) = run(&["logout", "--mvpd", "Cablevision"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("open https://login.cablevision.example/logout"),
+        "{out}"
+    );
+    let (code, out, _) = run(&["authorize", "--mvpd", "Cablevision", "news"]);
+    assert_eq!(code, 3);
+    assert!(out.contains("deny ProfileMissing"), "{out}");
+
+    // One registration for the whole journey: the credentials and the emulator's client stayed.
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("emulator/state.json")).unwrap())
+            .unwrap();
+    assert_eq!(state["clients"].as_object().unwrap().len(), 1);
+
+    // TempPass usage and the login survive too; a reset forgets them.
+    let (code, _, _) = run(&["login", "--mvpd", "Spectrum"]);
+    assert_eq!(code, 0);
+    let (code, out, _) = run(&["emulator", "reset"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!dir.join("emulator").exists());
+    let (code, out, _) = run(&["authorize", "--mvpd", "Spectrum", "news"]);
+    assert_eq!(code, 3, "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_corrupt_emulator_state_is_refused_and_kept() {
+    let dir = fresh_dir();
+    std::fs::create_dir_all(dir.join("emulator")).unwrap();
+    let file = dir.join("emulator/state.json");
+    std::fs::write(&file, "{\"format\": 1, \"clients\": ").unwrap();
+    let (code, _, err) = tvpass_in(&dir, &["profiles"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("left as it is"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "{\"format\": 1, \"clients\": "
+    );
+    std::fs::write(&file, "{\"format\": 7}").unwrap();
+    let (code, _, err) = tvpass_in(&dir, &["profiles"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("format 7"), "{err}");
+    let (code, _, _) = tvpass_in(&dir, &["emulator", "reset"]);
+    assert_eq!(code, 0);
+    let (code, _, _) = tvpass_in(&dir, &["profiles"]);
+    assert_eq!(code, 0, "a reset starts over");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn completions_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let (code, out) = tvpass(&["completions", shell]);
+        assert_eq!(code, 0);
+        assert!(
+            out.contains("tvpass") && out.contains("authorize"),
+            "{shell}"
+        );
+    }
+    let (code, _) = tvpass(&["completions", "tcsh"]);
+    assert_eq!(code, 2, "an unknown shell is bad usage");
+}
+
+#[test]
+fn doctor_passes_a_good_integration_and_explains_failures() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let emu = rt.block_on(async {
+        tvpass_emulator::Emulator::start(Default::default())
+            .await
+            .unwrap()
+    });
+    let base = emu.base_url();
+    let (code, out) = tvpass(&["--base-url", &base, "doctor"]);
+    assert_eq!(code, 0, "{out}");
+    for check in [
+        "reach the service",
+        "clock",
+        "registration and token",
+        "configuration",
+        "throttling headroom",
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(check))
+            .unwrap_or_else(|| panic!("{check}: {out}"));
+        assert!(line.contains("PASS"), "{line}");
+    }
+    assert!(out.contains("4 MVPDs (2 TempPass"), "{out}");
+
+    // A wrong software statement: the failing check names the fix; nothing secret is printed.
+    let (code, out) = tvpass(&[
+        "--base-url",
+        &base,
+        "--json",
+        "--software-statement",
+        "not-the-statement",
+        "doctor",
+    ]);
+    assert_eq!(code, 1);
+    let checks: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let reg = checks
+        .iter()
+        .find(|c| c["check"] == "registration and token")
+        .unwrap();
+    assert_eq!(reg["ok"], false);
+    assert!(reg["fix"].as_str().unwrap().contains("TVE Dashboard"));
+    assert!(!out.contains("not-the-statement"));
+    // A wrong service provider.
+    let (code, out) = tvpass(&["--base-url", &base, "--service-provider", "NOPE", "doctor"]);
+    assert_eq!(code, 1, "{out}");
+    // An address where nothing listens.
+    let (code, out) = tvpass(&["--base-url", "http://127.0.0.1:9", "doctor"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("reach the service") && out.contains("fix:"),
+        "{out}"
+    );
+    // doctor needs a server.
+    let (code, _) = tvpass(&["doctor"]);
+    assert_eq!(code, 1);
+    drop(emu);
     drop(rt);
 }
