@@ -904,6 +904,24 @@ pub struct PassClient {
 
 type Result<T> = std::result::Result<T, PassError>;
 
+/// Runs a call until it ends or the token is cancelled. On cancellation the call's future is
+/// dropped at once: its request is abandoned (the connection closes) and nothing more is
+/// written; state written before (tokens, profiles) is complete, as every write happens
+/// between awaits.
+async fn cancellable<T>(
+    token: Option<Arc<CancellationToken>>,
+    call: impl std::future::Future<Output = std::result::Result<T, core::PassError>>,
+) -> Result<T> {
+    match token {
+        None => Ok(call.await?),
+        Some(token) => tokio::select! {
+            biased;
+            _ = token.cancelled() => Err(PassError::Cancelled),
+            r = call => Ok(r?),
+        },
+    }
+}
+
 fn identity(email: Option<String>) -> Result<Option<core::TempPassIdentity>> {
     email
         .map(|e| core::TempPassIdentity::email(&e))
@@ -971,8 +989,12 @@ impl PassClient {
     }
 
     /// The configuration (cached 150 s).
-    pub async fn configuration(&self) -> Result<Configuration> {
-        let c = self.inner.configuration().await?;
+    #[uniffi::method(default(cancellation = None))]
+    pub async fn configuration(
+        &self,
+        cancellation: Option<Arc<CancellationToken>>,
+    ) -> Result<Configuration> {
+        let c = cancellable(cancellation, self.inner.configuration()).await?;
         Ok(Configuration {
             picker_mvpds: c.picker_mvpds().into_iter().map(Mvpd::from).collect(),
             platform_picker_ids: c
@@ -997,13 +1019,30 @@ impl PassClient {
     }
 
     /// Starts authentication with an MVPD.
-    pub async fn create_session(&self, mvpd: String) -> Result<Session> {
-        Ok(self.inner.create_session(&mvpd).await?.into())
+    #[uniffi::method(default(cancellation = None))]
+    pub async fn create_session(
+        &self,
+        mvpd: String,
+        cancellation: Option<Arc<CancellationToken>>,
+    ) -> Result<Session> {
+        Ok(cancellable(cancellation, self.inner.create_session(&mvpd))
+            .await?
+            .into())
     }
 
     /// Resumes a session with missing parameters.
-    pub async fn resume_session(&self, code: String, mvpd: String) -> Result<Session> {
-        Ok(self.inner.resume_session(&code, &mvpd).await?.into())
+    #[uniffi::method(default(cancellation = None))]
+    pub async fn resume_session(
+        &self,
+        code: String,
+        mvpd: String,
+        cancellation: Option<Arc<CancellationToken>>,
+    ) -> Result<Session> {
+        Ok(
+            cancellable(cancellation, self.inner.resume_session(&code, &mvpd))
+                .await?
+                .into(),
+        )
     }
 
     /// The URL a user agent opens to log in with the code.
@@ -1012,8 +1051,8 @@ impl PassClient {
     }
 
     /// Polls until the user finished logging in. Kotlin: cancel the coroutine to stop. Swift:
-    /// use the `awaitProfile(session:listener:)` extension, whose Task cancellation triggers
-    /// `cancellation` (uniffi's Swift futures are not cancelled by the Task).
+    /// the package's `awaitProfile(session:)` ends when its Task is cancelled.
+    #[uniffi::method(default(listener = None, cancellation = None))]
     pub async fn await_profile(
         &self,
         session: Session,
@@ -1024,20 +1063,16 @@ impl PassClient {
         let adapter = listener.map(ListenerAdapter);
         let observer = adapter.as_ref().map(|a| a as &dyn core::PollObserver);
         let polling = self.inner.await_profile_with(&s, observer);
-        match cancellation {
-            None => Ok(polling.await?.into()),
-            Some(token) => tokio::select! {
-                r = polling => Ok(r?.into()),
-                _ = token.cancelled() => Err(PassError::Cancelled),
-            },
-        }
+        Ok(cancellable(cancellation, polling).await?.into())
     }
 
     /// The device's profiles (cached while valid).
-    pub async fn profiles(&self) -> Result<Vec<Profile>> {
-        Ok(self
-            .inner
-            .profiles()
+    #[uniffi::method(default(cancellation = None))]
+    pub async fn profiles(
+        &self,
+        cancellation: Option<Arc<CancellationToken>>,
+    ) -> Result<Vec<Profile>> {
+        Ok(cancellable(cancellation, self.inner.profiles())
             .await?
             .into_iter()
             .map(Into::into)
@@ -1045,63 +1080,89 @@ impl PassClient {
     }
 
     /// The profile for one MVPD.
-    pub async fn profile(&self, mvpd: String) -> Result<Option<Profile>> {
-        Ok(self.inner.profile(&mvpd).await?.map(Into::into))
+    #[uniffi::method(default(cancellation = None))]
+    pub async fn profile(
+        &self,
+        mvpd: String,
+        cancellation: Option<Arc<CancellationToken>>,
+    ) -> Result<Option<Profile>> {
+        Ok(cancellable(cancellation, self.inner.profile(&mvpd))
+            .await?
+            .map(Into::into))
     }
 
     /// Authorization before playback.
-    pub async fn authorize(&self, mvpd: String, resource: String) -> Result<Decision> {
-        Ok(self.inner.authorize(&mvpd, &resource).await?.into())
+    #[uniffi::method(default(cancellation = None))]
+    pub async fn authorize(
+        &self,
+        mvpd: String,
+        resource: String,
+        cancellation: Option<Arc<CancellationToken>>,
+    ) -> Result<Decision> {
+        Ok(
+            cancellable(cancellation, self.inner.authorize(&mvpd, &resource))
+                .await?
+                .into(),
+        )
     }
 
     /// Preauthorization for the catalogue.
+    #[uniffi::method(default(cancellation = None))]
     pub async fn preauthorize(
         &self,
         mvpd: String,
         resources: Vec<String>,
+        cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<Vec<Decision>> {
         let refs: Vec<&str> = resources.iter().map(String::as_str).collect();
-        Ok(self
-            .inner
-            .preauthorize(&mvpd, &refs)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+        Ok(
+            cancellable(cancellation, self.inner.preauthorize(&mvpd, &refs))
+                .await?
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+        )
     }
 
     /// TempPass authorization: basic without `email`, promotional with it (hashed on the device).
+    #[uniffi::method(default(email = None, cancellation = None))]
     pub async fn authorize_temp_pass(
         &self,
         mvpd: String,
         resource: String,
         email: Option<String>,
+        cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<Decision> {
         let id = identity(email)?;
-        Ok(self
+        let call = self
             .inner
-            .authorize_temp_pass(&mvpd, &resource, id.as_ref())
-            .await?
-            .into())
+            .authorize_temp_pass(&mvpd, &resource, id.as_ref());
+        Ok(cancellable(cancellation, call).await?.into())
     }
 
     /// TempPass metadata.
+    #[uniffi::method(default(email = None, cancellation = None))]
     pub async fn temp_pass_info(
         &self,
         mvpd: String,
         email: Option<String>,
+        cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<Option<TempPassInfo>> {
         let id = identity(email)?;
-        Ok(self
-            .inner
-            .temp_pass_info(&mvpd, id.as_ref())
-            .await?
-            .map(Into::into))
+        let call = self.inner.temp_pass_info(&mvpd, id.as_ref());
+        Ok(cancellable(cancellation, call).await?.map(Into::into))
     }
 
     /// Logout on the user's request.
-    pub async fn logout(&self, mvpd: String) -> Result<LogoutAction> {
-        Ok(self.inner.logout(&mvpd).await?.into())
+    #[uniffi::method(default(cancellation = None))]
+    pub async fn logout(
+        &self,
+        mvpd: String,
+        cancellation: Option<Arc<CancellationToken>>,
+    ) -> Result<LogoutAction> {
+        Ok(cancellable(cancellation, self.inner.logout(&mvpd))
+            .await?
+            .into())
     }
 
     /// Sets or clears the Amazon `Adobe-Subject-Token` (platform identity single sign-on).
@@ -1137,29 +1198,33 @@ impl PassClient {
 
     /// Partner single sign-on, step 1: the partner authentication request (or a fallback to the
     /// basic flow, or `authorize` when a profile already applies).
+    #[uniffi::method(default(cancellation = None))]
     pub async fn partner_session(
         &self,
         partner: String,
         status: PartnerFrameworkStatus,
+        cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<Session> {
         let status = core::PartnerFrameworkStatus::from(&status);
-        Ok(self.inner.partner_session(&partner, &status).await?.into())
+        let call = self.inner.partner_session(&partner, &status);
+        Ok(cancellable(cancellation, call).await?.into())
     }
 
     /// Partner single sign-on, step 2: the profile from the framework's SAML response (the
     /// text exactly as the framework gives it).
+    #[uniffi::method(default(cancellation = None))]
     pub async fn partner_profile(
         &self,
         partner: String,
         status: PartnerFrameworkStatus,
         saml_response: String,
+        cancellation: Option<Arc<CancellationToken>>,
     ) -> Result<Option<Profile>> {
         let status = core::PartnerFrameworkStatus::from(&status);
-        Ok(self
+        let call = self
             .inner
-            .partner_profile(&partner, &status, &saml_response)
-            .await?
-            .map(Into::into))
+            .partner_profile(&partner, &status, &saml_response);
+        Ok(cancellable(cancellation, call).await?.map(Into::into))
     }
 }
 

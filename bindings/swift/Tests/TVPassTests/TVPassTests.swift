@@ -49,6 +49,11 @@ enum Emulator {
         let answer = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         return answer["samlResponse"] as! String
     }
+    /// Holds the next decision answer for `ms` milliseconds.
+    static func delayDecisions(ms: Int) async throws {
+        try await send("POST", "/__emulator/faults",
+                       "{\"path\": \"/api/v2/REF30/decisions\", \"fault\": {\"kind\": \"delay\", \"ms\": \(ms)}, \"remaining\": 1}")
+    }
     static func advance(seconds: Int) async throws { try await send("POST", "/__emulator/clock/advance", "{\"seconds\": \(seconds)}") }
     static func count(_ prefix: String) async throws -> Int {
         let data = try await send("GET", "/__emulator/requests")
@@ -72,7 +77,7 @@ final class TVPassTests: XCTestCase {
         let session = try await client.createSession(mvpd: mvpd)
         XCTAssertEqual(session.action, .authenticate)
         try await Emulator.complete(session.code!)
-        let profile = try await client.awaitProfile(session: session, listener: nil)
+        let profile = try await client.awaitProfile(session: session)
         XCTAssertEqual(profile.mvpd, mvpd)
     }
 
@@ -82,10 +87,9 @@ final class TVPassTests: XCTestCase {
         let configuration = try await client.configuration()
         XCTAssertEqual(configuration.pickerMvpds.map { $0.id }, ["Cablevision", "Spectrum"])
         try await login(client, "Cablevision")
-        guard case let .permit(_, _, _, mediaToken, _) = try await client.authorize(mvpd: "Cablevision", resource: "news") else {
-            return XCTFail("expected a Permit")
-        }
-        XCTAssertFalse(mediaToken!.serialized.isEmpty)
+        let decision = try await client.authorize(mvpd: "Cablevision", resource: "news")
+        let mediaToken = try XCTUnwrap(decision.mediaToken, "a Permit with a media token")
+        XCTAssertFalse(mediaToken.serialized.isEmpty)
         let profiles = try await client.profiles()
         XCTAssertEqual(profiles.first?.attributes["zip"]?.value, "10001")
         guard case .openUrl = try await client.logout(mvpd: "Cablevision") else { return XCTFail("expected OpenUrl") }
@@ -96,10 +100,8 @@ final class TVPassTests: XCTestCase {
     func testEachDenyReasonIsASwiftCase() async throws {
         try await Emulator.reset()
         let client = try PassClient(config: config(), storage: DictionaryStorage())
-        guard case let .deny(_, _, _, missing, _) = try await client.authorize(mvpd: "Cablevision", resource: "news") else {
-            return XCTFail("expected a Deny")
-        }
-        XCTAssertEqual(missing, .profileMissing)
+        let missing = try await client.authorize(mvpd: "Cablevision", resource: "news")
+        XCTAssertEqual(missing.denyReason, .profileMissing)
         try await login(client, "Cablevision")
         try await login(client, "Spectrum")
         let cases: [(String, String, DenyReason)] = [
@@ -108,11 +110,9 @@ final class TVPassTests: XCTestCase {
             ("Spectrum", "premium", .hbaPolicies),
         ]
         for (mvpd, resource, want) in cases {
-            guard case let .deny(_, _, _, reason, error) = try await client.authorize(mvpd: mvpd, resource: resource) else {
-                return XCTFail("expected a Deny for \(resource)")
-            }
-            XCTAssertEqual(reason, want)
-            XCTAssertFalse(error.message.isEmpty)
+            let d = try await client.authorize(mvpd: mvpd, resource: resource)
+            XCTAssertEqual(d.denyReason, want, resource)
+            XCTAssertFalse(try XCTUnwrap(d.error).message.isEmpty)
         }
     }
 
@@ -126,10 +126,8 @@ final class TVPassTests: XCTestCase {
                 return XCTFail("expected a Permit for \(resource)")
             }
         }
-        guard case let .deny(_, _, _, reason, _) = try await client.authorizeTempPass(mvpd: "TempPass_Promo", resource: "d", email: "user@domain.com") else {
-            return XCTFail("expected a Deny")
-        }
-        XCTAssertEqual(reason, .tempPassResourcesExceeded)
+        let over = try await client.authorizeTempPass(mvpd: "TempPass_Promo", resource: "d", email: "user@domain.com")
+        XCTAssertEqual(over.denyReason, .tempPassResourcesExceeded)
     }
 
     func testSwiftStoragePersistsAcrossTwoClients() async throws {
@@ -249,5 +247,38 @@ final class TVPassTests: XCTestCase {
         }
         let after = try await Emulator.count("/")
         XCTAssertEqual(after, before)
+    }
+
+    func testCancellingAnAuthorizeEndsItPromptlyAndTheNextCallWorks() async throws {
+        try await Emulator.reset()
+        let client = try PassClient(config: config(), storage: DictionaryStorage())
+        try await login(client, "Cablevision")
+        try await Emulator.delayDecisions(ms: 3000)
+        let task = Task { try await client.authorize(mvpd: "Cablevision", resource: "news") }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        let cancelledAt = Date()
+        task.cancel()
+        let result = await task.result
+        let took = Date().timeIntervalSince(cancelledAt)
+        XCTAssertLessThan(took, 0.1, "the call ended \(took) s after the cancellation")
+        guard case .failure(let error) = result, error is CancellationError else {
+            return XCTFail("expected CancellationError, got \(result)")
+        }
+        // The next call works, and reads by name.
+        let decision = try await client.authorize(mvpd: "Cablevision", resource: "news")
+        XCTAssertTrue(decision.isPermit)
+        XCTAssertEqual(decision.resource, "news")
+        XCTAssertFalse(try XCTUnwrap(decision.mediaToken).serialized.isEmpty)
+        XCTAssertNil(decision.denyReason)
+        let deny = try await client.authorize(mvpd: "Cablevision", resource: "late-night")
+        XCTAssertEqual(deny.denyReason, .parentalControls)
+        XCTAssertFalse(try XCTUnwrap(deny.error).message.isEmpty)
+        // Default arguments: no listener, no email.
+        let session = try await client.createSession(mvpd: "Spectrum")
+        try await Emulator.complete(try XCTUnwrap(session.code))
+        let profile = try await client.awaitProfile(session: session)
+        XCTAssertEqual(profile.mvpd, "Spectrum")
+        let temp = try await client.authorizeTempPass(mvpd: "TempPass_10min", resource: "news")
+        XCTAssertTrue(temp.isPermit)
     }
 }

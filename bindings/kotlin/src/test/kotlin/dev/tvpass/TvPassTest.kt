@@ -45,6 +45,10 @@ object Emulator {
     fun complete(code: String) { send("POST", "/__emulator/sessions/$code/complete", "{\"attributes\": {\"zip\": \"10001\"}}") }
     fun advanceSeconds(s: Long) { send("POST", "/__emulator/clock/advance", "{\"seconds\": $s}") }
     fun requests(): String = send("GET", "/__emulator/requests")
+    /** Holds the next decision answer for `ms` milliseconds. */
+    fun delayDecisions(ms: Int) {
+        send("POST", "/__emulator/faults", "{\"path\": \"/api/v2/REF30/decisions\", \"fault\": {\"kind\": \"delay\", \"ms\": $ms}, \"remaining\": 1}")
+    }
     fun count(prefix: String): Int =
         Regex("\"path\":\"([^\"]*)\"").findAll(send("GET", "/__emulator/requests")).count { it.groupValues[1].startsWith(prefix) }
 }
@@ -63,7 +67,7 @@ class TvPassTest {
         val session = client.createSession(mvpd)
         assertEquals(SessionAction.Authenticate, session.action)
         Emulator.complete(session.code!!)
-        assertEquals(mvpd, client.awaitProfile(session, null, null).mvpd)
+        assertEquals(mvpd, client.awaitProfile(session).mvpd)
     }
 
     @Test
@@ -75,7 +79,7 @@ class TvPassTest {
         login(client, "Cablevision")
         val decision = client.authorize("Cablevision", "news")
         assertIs<Decision.Permit>(decision)
-        assertTrue(decision.mediaToken!!.serialized.isNotEmpty())
+        assertTrue(assertNotNull(decision.mediaToken).serialized.isNotEmpty())
         assertEquals("10001", client.profiles().single().attributes["zip"]!!.value)
         val logout = client.logout("Cablevision")
         assertIs<LogoutAction.OpenUrl>(logout)
@@ -113,13 +117,13 @@ class TvPassTest {
         val client = PassClient(config(), MapStorage())
         assertEquals("f7ee5ec7312165148b69fcca1d29075b14b8aef0b5048a332b18b88d09069fb7", tempPassIdentityHash("User@Domain.com"))
         for (r in listOf("a", "b", "c")) {
-            assertIs<Decision.Permit>(client.authorizeTempPass("TempPass_Promo", r, "user@domain.com"))
+            assertIs<Decision.Permit>(client.authorizeTempPass("TempPass_Promo", r, email = "user@domain.com"))
         }
         val over = client.authorizeTempPass("TempPass_Promo", "d", "user@domain.com")
         assertEquals(DenyReason.TempPassResourcesExceeded, (over as Decision.Deny).reason)
-        assertIs<Decision.Permit>(client.authorizeTempPass("TempPass_10min", "movies", null))
+        assertIs<Decision.Permit>(client.authorizeTempPass("TempPass_10min", "movies"))
         Emulator.advanceSeconds(601)
-        val expired = client.authorizeTempPass("TempPass_10min", "movies", null)
+        val expired = client.authorizeTempPass("TempPass_10min", "movies")
         assertEquals(DenyReason.TempPassDurationExceeded, (expired as Decision.Deny).reason)
     }
 
@@ -146,7 +150,7 @@ class TvPassTest {
         val listener = object : PollListener {
             override fun onPoll(polls: UInt) { pollsSeen.set(polls.toInt()) }
         }
-        val job = async { client.awaitProfile(session, listener, null) }
+        val job = async { client.awaitProfile(session, listener) }
         delay(500)
         job.cancel()
         assertFailsWith<CancellationException> { job.await() }
@@ -227,5 +231,29 @@ class TvPassTest {
         // Single logout ends the shared profile.
         assertEquals(LogoutAction.Complete, second.logout("Spectrum"))
         assertIs<Decision.Deny>(second.authorize("Spectrum", "anything"))
+    }
+
+    @Test
+    fun cancellingAnAuthorizeEndsItPromptlyAndTheNextCallWorks() = runBlocking<Unit> {
+        Emulator.reset()
+        val client = PassClient(config(), MapStorage())
+        login(client, "Cablevision")
+        Emulator.delayDecisions(3000)
+        val job = async { client.authorize("Cablevision", "news") }
+        delay(300)
+        val cancelledAt = System.nanoTime()
+        job.cancel()
+        assertFailsWith<CancellationException> { job.await() }
+        val tookMs = (System.nanoTime() - cancelledAt) / 1_000_000
+        assertTrue(tookMs < 100, "the call ended $tookMs ms after the cancellation")
+        // The next call works; fields by name, no positional destructuring.
+        when (val d = client.authorize("Cablevision", "news")) {
+            is Decision.Permit -> assertTrue(assertNotNull(d.mediaToken).serialized.isNotEmpty())
+            is Decision.Deny -> error("expected a Permit, got ${d.reason}")
+        }
+        val deny = client.authorize("Cablevision", "late-night")
+        assertIs<Decision.Deny>(deny)
+        assertEquals(DenyReason.ParentalControls, deny.reason)
+        assertTrue(deny.error.message.isNotEmpty())
     }
 }
