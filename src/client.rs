@@ -3,6 +3,7 @@
 
 use crate::config::{check_base_url, DeviceInfo, Environment, RateLimit, RetryPolicy};
 use crate::error::{ErrorAction, PassError};
+use crate::http::{HeaderMap, HeaderName, HeaderValue, HttpTransport};
 use crate::model::{Configuration, Profile};
 use crate::registration::Registration;
 use crate::secret::Secret;
@@ -11,7 +12,6 @@ use crate::storage::{MemoryStorage, Storage, Store};
 use crate::transport::{bearer, header_map, Answer, Request, Transport};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
@@ -43,6 +43,7 @@ pub struct PassClientBuilder {
     service_token: Option<Secret>,
     visitor_id: Option<Secret>,
     storage_namespace: Option<String>,
+    http_transport: Option<Arc<dyn HttpTransport>>,
 }
 
 impl std::fmt::Debug for PassClientBuilder {
@@ -80,6 +81,7 @@ impl Default for PassClientBuilder {
             service_token: None,
             visitor_id: None,
             storage_namespace: None,
+            http_transport: None,
         }
     }
 }
@@ -211,6 +213,14 @@ impl PassClientBuilder {
         self
     }
 
+    /// The app's own HTTP transport (the platform's HTTP stack). Default: the built-in reqwest
+    /// transport (feature `reqwest-transport`); a build without it needs one. Pacing, retries,
+    /// deadlines, the response cap and error decoding stay in the SDK whatever sends.
+    pub fn http_transport(mut self, transport: Arc<dyn HttpTransport>) -> Self {
+        self.http_transport = Some(transport);
+        self
+    }
+
     /// Checks every setting and builds the client.
     pub fn build(self) -> Result<PassClient, PassError> {
         let base = check_base_url("environment", self.environment.api_base())?;
@@ -292,9 +302,7 @@ impl PassClientBuilder {
         }
         url::Url::parse(&self.redirect_url)
             .map_err(|e| PassError::config("redirect_url", e.to_string()))?;
-        if self.user_agent.is_empty()
-            || reqwest::header::HeaderValue::from_str(&self.user_agent).is_err()
-        {
+        if self.user_agent.is_empty() || HeaderValue::from_str(&self.user_agent).is_err() {
             return Err(PassError::config(
                 "user_agent",
                 "must be a valid header value",
@@ -311,11 +319,10 @@ impl PassClientBuilder {
         sso.set_service_token(self.service_token.as_ref().map(Secret::expose))?;
         sso.set_visitor(self.visitor_id.as_ref().map(Secret::expose))?;
 
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build()
-            .map_err(|e| PassError::config("http", e.to_string()))?;
+        let http = match &self.http_transport {
+            Some(t) => t.clone(),
+            None => crate::http::default_transport()?,
+        };
         let storage = self
             .storage
             .clone()
@@ -452,7 +459,7 @@ pub(crate) struct Inner {
 
 /// One REST API V2 call.
 pub(crate) struct Call {
-    pub method: reqwest::Method,
+    pub method: crate::http::Method,
     /// Path after the base URL, segments already encoded.
     pub path: String,
     pub query: Vec<(&'static str, String)>,
@@ -468,7 +475,7 @@ pub(crate) struct Call {
 impl Call {
     pub fn get(path: String) -> Self {
         Self {
-            method: reqwest::Method::GET,
+            method: crate::http::Method::GET,
             path,
             query: Vec::new(),
             device_headers: true,
@@ -480,7 +487,7 @@ impl Call {
 
     pub fn post(path: String, content_type: &'static str, body: Vec<u8>) -> Self {
         Self {
-            method: reqwest::Method::POST,
+            method: crate::http::Method::POST,
             body: Some((content_type, body.into())),
             ..Self::get(path)
         }
@@ -506,7 +513,7 @@ impl Inner {
             self.base_headers.clone()
         };
         if let Some(v) = bearer(token.expose()) {
-            headers.insert(reqwest::header::AUTHORIZATION, v);
+            headers.insert(http::header::AUTHORIZATION, v);
         }
         if let Some(v) = call
             .identity

@@ -53,6 +53,7 @@ mod config;
 mod error;
 #[cfg(feature = "ffi")]
 pub mod ffi;
+pub mod http;
 mod model;
 mod registration;
 mod secret;
@@ -65,6 +66,9 @@ pub use api::temppass::{hash_identifier, ManagementClient, ResetTarget, TempPass
 pub use client::{PassClient, PassClientBuilder};
 pub use config::{DeviceInfo, Environment, RateLimit, RetryPolicy, HARDWARE_TYPES, OS_NAMES};
 pub use error::{EnhancedError, ErrorAction, ErrorCode, PassError};
+#[cfg(feature = "reqwest-transport")]
+pub use http::ReqwestTransport;
+pub use http::{HttpRequest, HttpResponse, HttpTransport, TransportError};
 pub use model::{
     Attribute, BoardingStatus, Configuration, Decision, DecisionSource, DenyReason, LogoutAction,
     MediaToken, Mvpd, PartnerAuthenticationRequest, Profile, ProfileType, Session, SessionAction,

@@ -37,7 +37,7 @@ pub(crate) struct Registration {
     base: String,
     software_statement: Secret,
     redirect_uri: Option<String>,
-    common_headers: reqwest::header::HeaderMap,
+    common_headers: crate::http::HeaderMap,
     store: Arc<Store>,
     token: RwLock<Option<StoredToken>>,
     flight: tokio::sync::Mutex<()>,
@@ -148,7 +148,7 @@ impl Registration {
             body["redirect_uri"] = serde_json::Value::String(r.clone());
         }
         let req = Request {
-            method: reqwest::Method::POST,
+            method: crate::http::Method::POST,
             url: crate::transport::parse_url(&format!("{}/o/client/register", self.base))?,
             path: "/o/client/register".into(),
             headers: self.common_headers.clone(),
@@ -187,7 +187,7 @@ impl Registration {
             .append_pair("grant_type", "client_credentials")
             .finish();
         let req = Request {
-            method: reqwest::Method::POST,
+            method: crate::http::Method::POST,
             url: crate::transport::parse_url(&format!("{}/o/client/token", self.base))
                 .map_err(TokenError::Other)?,
             path: "/o/client/token".into(),

@@ -8,10 +8,10 @@
 //! `AP-Visitor-Identifier` on every session, profile, partner, decision and logout call.
 
 use crate::error::PassError;
+use crate::http::{HeaderMap, HeaderName, HeaderValue};
 use crate::secret::Secret;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{json, Map, Value};
 
 /// The partner name of Apple's single sign-on (the VideoSubscriberAccount framework).

@@ -4,10 +4,13 @@
 
 use crate::config::{RateLimit, RetryPolicy};
 use crate::error::{EnhancedError, ErrorAction, PassError};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use crate::http::{
+    HeaderMap, HeaderName, HeaderValue, HttpRequest, HttpTransport, Method, TransportError,
+};
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -15,7 +18,7 @@ use tokio::time::Instant;
 /// An HTTP request, rebuilt for each attempt.
 #[derive(Debug, Clone)]
 pub(crate) struct Request {
-    pub method: reqwest::Method,
+    pub method: Method,
     pub url: url::Url,
     /// Path for logs (no query: it may carry identifiers).
     pub path: String,
@@ -161,9 +164,8 @@ impl Pacer {
 }
 
 /// Sends requests with the retry policy.
-#[derive(Debug)]
 pub(crate) struct Transport {
-    http: reqwest::Client,
+    http: Arc<dyn HttpTransport>,
     pacer: Pacer,
     retry: RetryPolicy,
     request_timeout: Duration,
@@ -179,7 +181,7 @@ enum Outcome {
 
 impl Transport {
     pub fn new(
-        http: reqwest::Client,
+        http: Arc<dyn HttpTransport>,
         rate: RateLimit,
         retry: RetryPolicy,
         request_timeout: Duration,
@@ -244,50 +246,51 @@ impl Transport {
             return Err(PassError::Timeout(self.retry.deadline));
         }
         let timeout = self.request_timeout.min(remaining);
-        let mut rb = self
-            .http
-            .request(req.method.clone(), req.url.clone())
-            .timeout(timeout);
-        rb = rb.headers(req.headers.clone());
-        if let Some((ct, body)) = &req.body {
-            rb = rb.header("content-type", *ct).body(body.clone());
+        let mut headers = req.headers.clone();
+        if let Some((ct, _)) = &req.body {
+            headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(ct));
         }
+        let request = HttpRequest {
+            method: req.method.clone(),
+            url: req.url.clone(),
+            headers,
+            body: req.body.as_ref().map(|(_, b)| b.clone()),
+            timeout,
+            max_response_bytes: self.max_body,
+        };
         let started = Instant::now();
-        let result = async {
-            let mut resp = rb.send().await?;
-            let status = resp.status().as_u16();
-            if resp
-                .content_length()
-                .is_some_and(|n| n > self.max_body as u64)
-            {
-                return Ok(Err(status));
-            }
-            let mut body = Vec::new();
-            while let Some(chunk) = resp.chunk().await? {
-                if body.len() + chunk.len() > self.max_body {
-                    return Ok(Err(status));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok::<_, reqwest::Error>(Ok(Answer { status, body }))
-        }
-        .await;
+        // The transport's own timeout bounds the exchange; this one guards against a transport
+        // that ignores it.
+        let result = match tokio::time::timeout(timeout, self.http.send(request)).await {
+            Ok(r) => r,
+            Err(_) => Err(TransportError::Timeout),
+        };
         let answer = match result {
-            Ok(Ok(a)) => a,
-            Ok(Err(status)) => {
-                tracing::warn!(path = %req.path, status, limit = self.max_body, "answer larger than the limit");
+            Ok(r) if r.body.len() <= self.max_body => Answer {
+                status: r.status,
+                body: r.body,
+            },
+            Ok(r) => {
+                tracing::warn!(path = %req.path, status = r.status, limit = self.max_body, "answer larger than the limit");
                 return Err(PassError::Protocol(format!(
                     "answer larger than {} bytes",
                     self.max_body
                 )));
             }
-            Err(e) if e.is_timeout() => {
+            Err(TransportError::TooLarge) => {
+                tracing::warn!(path = %req.path, limit = self.max_body, "answer larger than the limit");
+                return Err(PassError::Protocol(format!(
+                    "answer larger than {} bytes",
+                    self.max_body
+                )));
+            }
+            Err(TransportError::Timeout) => {
                 tracing::debug!(path = %req.path, "request timed out");
                 return Ok(Outcome::Retry(PassError::Timeout(started.elapsed())));
             }
-            Err(e) => {
-                tracing::debug!(path = %req.path, "request failed: {}", describe(&e));
-                return Ok(Outcome::Retry(PassError::Network(describe(&e))));
+            Err(TransportError::Connect(e) | TransportError::Other(e)) => {
+                tracing::debug!(path = %req.path, "request failed: {e}");
+                return Ok(Outcome::Retry(PassError::Network(e)));
             }
         };
         tracing::debug!(path = %req.path, status = answer.status, "answer");
@@ -306,29 +309,5 @@ impl Transport {
             return Ok(Outcome::Retry(answer.into_error()));
         }
         Ok(Outcome::Done(answer))
-    }
-}
-
-/// A description of a transport error without the URL (it may carry identifiers).
-fn describe(e: &reqwest::Error) -> String {
-    let kind = if e.is_connect() {
-        "connection failed"
-    } else if e.is_body() || e.is_decode() {
-        "the answer broke off"
-    } else if e.is_request() {
-        "the request could not be sent"
-    } else {
-        "transport error"
-    };
-    let mut source = std::error::Error::source(e);
-    let mut detail = String::new();
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    if detail.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind}: {detail}")
     }
 }

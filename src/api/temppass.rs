@@ -159,10 +159,21 @@ impl std::fmt::Debug for ManagementClient {
 
 impl ManagementClient {
     /// A management client for the environment, registering with its own software statement.
+    /// Sends with the built-in transport (feature `reqwest-transport`).
     pub fn new(
         environment: Environment,
         software_statement: &str,
         storage: Option<Arc<dyn Storage>>,
+    ) -> Result<Self, PassError> {
+        Self::with_transport(environment, software_statement, storage, None)
+    }
+
+    /// [`new`](Self::new) with the app's own HTTP transport (`None`: the built-in one).
+    pub fn with_transport(
+        environment: Environment,
+        software_statement: &str,
+        storage: Option<Arc<dyn Storage>>,
+        transport: Option<Arc<dyn crate::http::HttpTransport>>,
     ) -> Result<Self, PassError> {
         let base = check_base_url("environment", environment.api_base())?;
         let mgmt_base = check_base_url("environment", environment.management_base())?;
@@ -172,10 +183,10 @@ impl ManagementClient {
         let storage = storage.unwrap_or_else(|| Arc::new(MemoryStorage::new()));
         let scope = crate::client::hex(&Sha256::digest(base.as_bytes())[..4]);
         let store = Arc::new(Store::new(storage, format!("tvpass.management.{scope}")));
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| PassError::config("http", e.to_string()))?;
+        let http = match transport {
+            Some(t) => t,
+            None => crate::http::default_transport()?,
+        };
         let info = crate::config::DeviceInfo {
             primary_hardware_type: Some("Desktop".into()),
             ..Default::default()
@@ -234,11 +245,11 @@ impl ManagementClient {
         loop {
             let token = self.registration.token(&self.transport, deadline).await?;
             let req = Request {
-                method: reqwest::Method::DELETE,
+                method: crate::http::Method::DELETE,
                 url: crate::transport::parse_url(&format!("{}{path}?{query}", self.mgmt_base))?,
                 path: path.to_string(),
                 headers: crate::transport::bearer(token.expose())
-                    .map(|v| std::iter::once((reqwest::header::AUTHORIZATION, v)).collect())
+                    .map(|v| std::iter::once((http::header::AUTHORIZATION, v)).collect())
                     .unwrap_or_default(),
                 body: None,
             };
