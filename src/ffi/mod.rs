@@ -8,6 +8,13 @@
 // Errors cross the boundary by value as uniffi records; boxing them is not possible there.
 #![allow(clippy::result_large_err)]
 
+mod host;
+
+pub use host::{
+    foreign_transport, set_logger, HttpError, HttpHeader, HttpRequest, HttpResponse, HttpTransport,
+    LogLevel, Logger,
+};
+
 use crate as core;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -931,9 +938,14 @@ fn identity(email: Option<String>) -> Result<Option<core::TempPassIdentity>> {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl PassClient {
-    /// Builds a client; every setting is checked here.
-    #[uniffi::constructor]
-    pub fn new(config: ClientConfig, storage: Option<Arc<dyn Storage>>) -> Result<Arc<Self>> {
+    /// Builds a client; every setting is checked here. `transport`: the app's HTTP stack
+    /// (required by the mobile library, which has no HTTP stack of its own).
+    #[uniffi::constructor(default(storage = None, transport = None))]
+    pub fn new(
+        config: ClientConfig,
+        storage: Option<Arc<dyn Storage>>,
+        transport: Option<Arc<dyn HttpTransport>>,
+    ) -> Result<Arc<Self>> {
         let d = config.device_info;
         let mut b = core::PassClient::builder()
             .environment(core::Environment::Custom(config.base_url))
@@ -957,6 +969,9 @@ impl PassClient {
             });
         if let Some(s) = storage {
             b = b.storage(Arc::new(StorageAdapter(s)));
+        }
+        if let Some(t) = transport {
+            b = b.http_transport(foreign_transport(t));
         }
         if let Some(id) = config.device_id {
             b = b.device_id(id);

@@ -1,0 +1,294 @@
+//! The host's HTTP stack and logger behind the Rust pipeline: a foreign `HttpTransport` (Swift
+//! on `URLSession`, Kotlin on `HttpURLConnection`) and a foreign `Logger` (os_log, Logcat).
+//! The pipeline (pacing, retries, deadlines, the response cap, error decoding) stays in Rust;
+//! the host only moves bytes.
+
+use crate as core;
+use std::sync::{Arc, RwLock};
+
+/// One header.
+#[derive(Clone, uniffi::Record)]
+pub struct HttpHeader {
+    /// The name, lower case.
+    pub name: String,
+    /// The value.
+    pub value: String,
+}
+
+/// A request for the host to send. An object, not a record: its generated `toString` /
+/// `description` shows no header (`Authorization` and device headers are secrets).
+#[derive(uniffi::Object)]
+pub struct HttpRequest {
+    inner: core::HttpRequest,
+}
+
+#[uniffi::export]
+impl HttpRequest {
+    /// `GET`, `POST`, `DELETE`, ...
+    pub fn method(&self) -> String {
+        self.inner.method.as_str().to_string()
+    }
+
+    /// The absolute URL.
+    pub fn url(&self) -> String {
+        self.inner.url.as_str().to_string()
+    }
+
+    /// Every header to send, `Content-Type` included when there is a body. Never log them.
+    pub fn headers(&self) -> Vec<HttpHeader> {
+        self.inner
+            .headers
+            .iter()
+            .filter_map(|(k, v)| {
+                Some(HttpHeader {
+                    name: k.as_str().to_string(),
+                    value: v.to_str().ok()?.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// The body, if any.
+    pub fn body(&self) -> Option<Vec<u8>> {
+        self.inner.body.as_ref().map(|b| b.to_vec())
+    }
+
+    /// The longest the whole exchange may take, in milliseconds.
+    pub fn timeout_ms(&self) -> u64 {
+        self.inner.timeout.as_millis() as u64
+    }
+
+    /// Stop reading past this many body bytes and throw `TooLarge`.
+    pub fn max_response_bytes(&self) -> u64 {
+        self.inner.max_response_bytes as u64
+    }
+}
+
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.inner.method)
+            .field("path", &self.inner.url.path())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The host's answer.
+#[derive(Clone, uniffi::Record)]
+pub struct HttpResponse {
+    /// The status code.
+    pub status: u16,
+    /// The headers.
+    pub headers: Vec<HttpHeader>,
+    /// The whole body.
+    pub body: Vec<u8>,
+}
+
+/// Why the host got no answer.
+#[derive(Debug, Clone, thiserror::Error, uniffi::Error)]
+pub enum HttpError {
+    /// No connection (refused, reset, DNS, TLS), or it broke before a complete answer.
+    #[error("connection failed: {reason}")]
+    Connect {
+        /// What happened (no URL query, no header value).
+        reason: String,
+    },
+    /// No complete answer in time.
+    #[error("timed out")]
+    Timeout,
+    /// The body is larger than `maxResponseBytes`.
+    #[error("answer too large")]
+    TooLarge,
+    /// Anything else.
+    #[error("{reason}")]
+    Other {
+        /// What happened.
+        reason: String,
+    },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for HttpError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        HttpError::Other { reason: e.reason }
+    }
+}
+
+/// The app's HTTP stack: sends one request, reads its whole answer, follows no redirect, and
+/// abandons the request when its task or coroutine is cancelled.
+#[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
+pub trait HttpTransport: Send + Sync {
+    /// Sends the request.
+    async fn send(&self, request: Arc<HttpRequest>) -> Result<HttpResponse, HttpError>;
+}
+
+/// The host's transport as the pipeline's.
+struct Foreign(Arc<dyn HttpTransport>);
+
+impl core::HttpTransport for Foreign {
+    fn send(&self, request: core::HttpRequest) -> core::http::SendFuture<'_> {
+        let host = self.0.clone();
+        let max = request.max_response_bytes;
+        let request = Arc::new(HttpRequest { inner: request });
+        Box::pin(async move {
+            match host.send(request).await {
+                Ok(r) if r.body.len() > max => Err(core::TransportError::TooLarge),
+                Ok(r) => {
+                    let mut headers = core::http::HeaderMap::with_capacity(r.headers.len());
+                    for h in r.headers {
+                        if let (Ok(k), Ok(v)) = (
+                            core::http::HeaderName::from_bytes(h.name.as_bytes()),
+                            core::http::HeaderValue::from_str(&h.value),
+                        ) {
+                            headers.append(k, v);
+                        }
+                    }
+                    Ok(core::HttpResponse {
+                        status: r.status,
+                        headers,
+                        body: r.body,
+                    })
+                }
+                Err(HttpError::Connect { reason }) => Err(core::TransportError::Connect(reason)),
+                Err(HttpError::Timeout) => Err(core::TransportError::Timeout),
+                Err(HttpError::TooLarge) => Err(core::TransportError::TooLarge),
+                Err(HttpError::Other { reason }) => Err(core::TransportError::Other(reason)),
+            }
+        })
+    }
+}
+
+/// The pipeline's transport for a host transport (also for Rust tests of the FFI path).
+pub fn foreign_transport(host: Arc<dyn HttpTransport>) -> Arc<dyn core::HttpTransport> {
+    Arc::new(Foreign(host))
+}
+
+/// A log line's level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, uniffi::Enum)]
+pub enum LogLevel {
+    /// Failures.
+    Error,
+    /// Unexpected but handled.
+    Warn,
+    /// Milestones (registration, token refresh).
+    Info,
+    /// Each request and answer status.
+    Debug,
+    /// Everything.
+    Trace,
+}
+
+impl LogLevel {
+    fn of(level: &tracing::Level) -> Self {
+        match *level {
+            tracing::Level::ERROR => LogLevel::Error,
+            tracing::Level::WARN => LogLevel::Warn,
+            tracing::Level::INFO => LogLevel::Info,
+            tracing::Level::DEBUG => LogLevel::Debug,
+            _ => LogLevel::Trace,
+        }
+    }
+}
+
+/// The app's logger (os_log, Logcat). The SDK never logs a secret: no token, media token,
+/// client secret, device id or user identifier reaches it.
+#[uniffi::export(with_foreign)]
+pub trait Logger: Send + Sync {
+    /// One line.
+    fn log(&self, level: LogLevel, target: String, message: String);
+}
+
+static LOGGER: RwLock<Option<(Arc<dyn Logger>, LogLevel)>> = RwLock::new(None);
+static INSTALL: std::sync::Once = std::sync::Once::new();
+
+/// Sends the SDK's log lines at `level` and above to `logger` (`null`/`nil` stops them). The
+/// first call installs the forwarding as the process's log subscriber, unless the app set one.
+#[uniffi::export]
+pub fn set_logger(logger: Option<Arc<dyn Logger>>, level: LogLevel) {
+    *LOGGER.write().unwrap_or_else(|e| e.into_inner()) = logger.map(|l| (l, level));
+    INSTALL.call_once(|| {
+        let _ = tracing::dispatcher::set_global_default(tracing::Dispatch::new(Forward {
+            next_span: std::sync::atomic::AtomicU64::new(1),
+        }));
+    });
+    tracing::callsite::rebuild_interest_cache();
+}
+
+/// A `tracing` subscriber that formats events as one line each for the foreign logger.
+struct Forward {
+    next_span: std::sync::atomic::AtomicU64,
+}
+
+fn current_level() -> Option<LogLevel> {
+    LOGGER
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .map(|(_, l)| *l)
+}
+
+struct Line(String);
+
+impl tracing::field::Visit for Line {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            self.0.insert_str(0, value);
+        } else {
+            self.0.push_str(&format!(" {}={value}", field.name()));
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0.insert_str(0, &format!("{value:?}"));
+        } else {
+            self.0.push_str(&format!(" {}={value:?}", field.name()));
+        }
+    }
+}
+
+impl tracing::Subscriber for Forward {
+    fn register_callsite(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        current_level().is_some_and(|l| LogLevel::of(metadata.level()) <= l)
+    }
+
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        let n = self
+            .next_span
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::span::Id::from_u64(n)
+    }
+
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+
+    fn event(&self, event: &tracing::Event<'_>) {
+        let logger = LOGGER
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|(l, _)| l.clone());
+        if let Some(logger) = logger {
+            let mut line = Line(String::new());
+            event.record(&mut line);
+            let meta = event.metadata();
+            logger.log(
+                LogLevel::of(meta.level()),
+                meta.target().to_string(),
+                line.0,
+            );
+        }
+    }
+
+    fn enter(&self, _: &tracing::span::Id) {}
+
+    fn exit(&self, _: &tracing::span::Id) {}
+}
