@@ -19,6 +19,8 @@ fi
 echo "== cargo test"
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
+echo "== the fault matrix through the FFI's foreign transport (same outcomes, same request counts)"
+cargo test -p tvpass --features ffi --test fault_matrix --locked
 echo "== Kotlin bindings (JVM) against the emulator"
 bash bindings/kotlin/run-tests.sh
 echo "== Android AAR layout"
@@ -27,5 +29,5 @@ echo "== Swift bindings (Linux, Debian trixie root) against the emulator"
 bash bindings/swift/run-tests.sh
 echo "== benchmarks, quick mode (request counts, throttling and memory targets enforced)"
 TVPASS_BENCH_QUICK=1 cargo bench --bench sdk --locked
-echo "== library size"
+echo "== library size, full and mobile (no HTTP or TLS stack in the mobile dependency tree)"
 bash scripts/library-size.sh

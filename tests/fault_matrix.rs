@@ -2,6 +2,10 @@
 //! retry limit or returns the documented error, never panics, never passes its deadline by more
 //! than a second, never sends more than the maximum attempts, and keeps stored credentials and
 //! profiles intact. The matrix is printed.
+//!
+//! With the `ffi` feature the matrix runs a second time through the FFI's foreign transport
+//! (a Rust double of the host's HTTP stack): every cell must end the same way with the same
+//! number of requests.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -83,8 +87,88 @@ fn matches(e: &PassError, want: &Expect) -> bool {
     }
 }
 
-fn client(emu: &Emulator, storage: Arc<MemoryStorage>) -> PassClient {
-    PassClient::builder()
+/// What sends the requests.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Via {
+    BuiltIn,
+    #[cfg(feature = "ffi")]
+    Foreign,
+}
+
+#[cfg(feature = "ffi")]
+mod double {
+    //! The host's HTTP stack as Swift or Kotlin would give it, in Rust: it sees only what the
+    //! FFI hands over (method, URL, headers, body, timeout, cap) and answers FFI records.
+    use std::sync::Arc;
+    use std::time::Duration;
+    use tvpass::ffi::{HttpError, HttpHeader, HttpRequest, HttpResponse, HttpTransport};
+
+    pub struct Double(reqwest::Client);
+
+    impl Double {
+        pub fn new() -> Self {
+            Self(
+                reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .unwrap(),
+            )
+        }
+    }
+
+    fn error(e: reqwest::Error) -> HttpError {
+        if e.is_timeout() {
+            HttpError::Timeout
+        } else {
+            HttpError::Connect {
+                reason: "the exchange broke off".into(),
+            }
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl HttpTransport for Double {
+        async fn send(&self, request: Arc<HttpRequest>) -> Result<HttpResponse, HttpError> {
+            let method = reqwest::Method::from_bytes(request.method().as_bytes()).map_err(|e| {
+                HttpError::Other {
+                    reason: e.to_string(),
+                }
+            })?;
+            let mut rb = self
+                .0
+                .request(method, request.url())
+                .timeout(Duration::from_millis(request.timeout_ms()));
+            for h in request.headers() {
+                rb = rb.header(h.name, h.value);
+            }
+            if let Some(body) = request.body() {
+                rb = rb.body(body);
+            }
+            let resp = rb.send().await.map_err(error)?;
+            let status = resp.status().as_u16();
+            let headers = resp
+                .headers()
+                .iter()
+                .map(|(k, v)| HttpHeader {
+                    name: k.to_string(),
+                    value: v.to_str().unwrap_or_default().to_string(),
+                })
+                .collect();
+            let body = resp.bytes().await.map_err(error)?.to_vec();
+            if body.len() as u64 > request.max_response_bytes() {
+                return Err(HttpError::TooLarge);
+            }
+            Ok(HttpResponse {
+                status,
+                headers,
+                body,
+            })
+        }
+    }
+}
+
+fn client(emu: &Emulator, storage: Arc<MemoryStorage>, via: Via) -> PassClient {
+    let b = PassClient::builder()
         .environment(Environment::Custom(emu.base_url()))
         .service_provider("REF30")
         .software_statement(DEFAULT_SOFTWARE_STATEMENT)
@@ -104,9 +188,15 @@ fn client(emu: &Emulator, storage: Arc<MemoryStorage>) -> PassClient {
             initial_backoff: Duration::from_millis(20),
             max_backoff: Duration::from_millis(50),
             deadline: DEADLINE,
-        })
-        .build()
-        .unwrap()
+        });
+    let b = match via {
+        Via::BuiltIn => b,
+        #[cfg(feature = "ffi")]
+        Via::Foreign => b.http_transport(tvpass::ffi::foreign_transport(Arc::new(
+            double::Double::new(),
+        ))),
+    };
+    b.build().unwrap()
 }
 
 fn snapshot(storage: &MemoryStorage) -> Vec<(String, String)> {
@@ -125,12 +215,13 @@ fn snapshot(storage: &MemoryStorage) -> Vec<(String, String)> {
     v
 }
 
-async fn cell(call: Call, fault: &Fault, expect: &Expect) -> Result<(), String> {
+/// One cell: the number of requests the faulted call sent, or what went wrong.
+async fn cell(call: Call, fault: &Fault, expect: &Expect, via: Via) -> Result<usize, String> {
     let mut config = EmulatorConfig::default();
     config.throttling.enabled = false;
     let emu = Emulator::start(config).await.unwrap();
     let storage = Arc::new(MemoryStorage::new());
-    let c = client(&emu, storage.clone());
+    let c = client(&emu, storage.clone(), via);
     let mut code = String::new();
     if !matches!(call, Call::Register | Call::Token) {
         let s = c
@@ -182,11 +273,11 @@ async fn cell(call: Call, fault: &Fault, expect: &Expect) -> Result<(), String> 
             return Err(format!("stored {k} changed"));
         }
     }
-    Ok(())
+    Ok(attempts)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fault_matrix() {
+/// Runs the whole matrix; prints it; returns the failures and every cell's request count.
+async fn matrix(via: Via) -> (Vec<String>, Vec<usize>) {
     let calls = [
         Call::Register,
         Call::Token,
@@ -198,7 +289,8 @@ async fn fault_matrix() {
         Call::Logout,
     ];
     let mut failures = Vec::new();
-    let mut table = format!("{:<14}", "fault \\ call");
+    let mut counts = Vec::new();
+    let mut table = format!("{via:?}\n{:<14}", "fault \\ call");
     for c in calls {
         table.push_str(&format!("{:<15}", format!("{c:?}")));
     }
@@ -206,11 +298,16 @@ async fn fault_matrix() {
     for (name, fault, expect) in faults() {
         table.push_str(&format!("{name:<14}"));
         let cells =
-            futures_util::future::join_all(calls.iter().map(|c| cell(*c, &fault, &expect))).await;
+            futures_util::future::join_all(calls.iter().map(|c| cell(*c, &fault, &expect, via)))
+                .await;
         for (c, r) in calls.iter().zip(cells) {
             match r {
-                Ok(()) => table.push_str(&format!("{:<15}", "pass")),
+                Ok(n) => {
+                    counts.push(n);
+                    table.push_str(&format!("{:<15}", format!("pass ({n})")));
+                }
                 Err(e) => {
+                    counts.push(usize::MAX);
                     table.push_str(&format!("{:<15}", "FAIL"));
                     failures.push(format!("{name} x {c:?}: {e}"));
                 }
@@ -219,9 +316,31 @@ async fn fault_matrix() {
         table.push('\n');
     }
     println!("{table}");
+    (failures, counts)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fault_matrix() {
+    let (failures, _) = matrix(Via::BuiltIn).await;
     assert!(
         failures.is_empty(),
         "failed cells:\n{}",
         failures.join("\n")
+    );
+}
+
+#[cfg(feature = "ffi")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fault_matrix_through_the_foreign_transport() {
+    let (failures, foreign) = matrix(Via::Foreign).await;
+    assert!(
+        failures.is_empty(),
+        "failed cells:\n{}",
+        failures.join("\n")
+    );
+    let (_, built_in) = matrix(Via::BuiltIn).await;
+    assert_eq!(
+        foreign, built_in,
+        "the same request counts through either transport"
     );
 }
