@@ -17,7 +17,7 @@ android {
         minSdk = 23
         consumerProguardFiles("consumer-rules.pro")
     }
-    sourceSets["main"].java.srcDirs("src/main/kotlin", "build/generated/uniffi")
+    sourceSets["main"].java.srcDirs("src/main/kotlin", "../src/main/kotlin", "build/generated/uniffi")
     sourceSets["main"].jniLibs.srcDirs("build/generated/jniLibs")
     compileOptions {
         sourceCompatibility = JavaVersion.VERSION_17

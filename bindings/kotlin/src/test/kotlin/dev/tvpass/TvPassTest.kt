@@ -256,4 +256,65 @@ class TvPassTest {
         assertEquals(DenyReason.ParentalControls, deny.reason)
         assertTrue(deny.error.message.isNotEmpty())
     }
+
+    /** Collects the SDK's log lines, as an app's Logcat or logging tool would. */
+    class CollectingLogger : Logger {
+        val lines = java.util.concurrent.ConcurrentLinkedQueue<String>()
+        override fun log(level: LogLevel, target: String, message: String) {
+            lines.add("$level $target $message")
+        }
+    }
+
+    @Test
+    fun hostTransportRunsTheWholeJourneyAndLogsReachTheHostLogger() = runBlocking<Unit> {
+        Emulator.reset()
+        val logger = CollectingLogger()
+        setLogger(logger, LogLevel.TRACE)
+        try {
+            val storage = MapStorage()
+            val client = PassClient(config(), storage, HttpUrlConnectionTransport())
+            assertEquals(listOf("Cablevision", "Spectrum"), client.configuration().pickerMvpds.map { it.id })
+            login(client, "Cablevision")
+            val pre = client.preauthorize("Cablevision", listOf("news", "late-night"))
+            assertIs<Decision.Permit>(pre[0])
+            assertEquals(DenyReason.ParentalControls, (pre[1] as Decision.Deny).reason)
+            val permit = client.authorize("Cablevision", "news")
+            assertIs<Decision.Permit>(permit)
+            val mediaToken = assertNotNull(permit.mediaToken).serialized
+            assertIs<Decision.Permit>(client.authorizeTempPass("TempPass_10min", "news"))
+            assertIs<LogoutAction.OpenUrl>(client.logout("Cablevision"))
+            // Errors through the host transport are the same typed errors.
+            val e = assertFailsWith<PassException.Server> { client.authorize("NoSuchMvpd", "news") }
+            assertEquals("invalid_integration", assertNotNull(e.error).code)
+            assertEquals(1, Emulator.count("/o/client/register"))
+
+            val lines = logger.lines.toList()
+            assertTrue(lines.any { it.contains("answer") }, "request lines arrived: $lines")
+            val secrets = storage.values.values.flatMap { v ->
+                Regex("\"(client_secret|access_token)\":\"([^\"]+)\"").findAll(v).map { it.groupValues[2] }.toList()
+            } + listOf(mediaToken, storage.values.entries.first { it.key.endsWith("device_id") }.value.trim('"'))
+            assertTrue(secrets.size >= 4, "collected $secrets")
+            for (secret in secrets) {
+                assertTrue(lines.none { it.contains(secret) }, "a secret reached the log")
+            }
+        } finally {
+            setLogger(null, LogLevel.INFO)
+        }
+    }
+
+    @Test
+    fun cancellingAnAuthorizeThroughTheHostTransportDisconnectsIt() = runBlocking<Unit> {
+        Emulator.reset()
+        val client = PassClient(config(), MapStorage(), HttpUrlConnectionTransport())
+        login(client, "Cablevision")
+        Emulator.delayDecisions(3000)
+        val job = async { client.authorize("Cablevision", "news") }
+        delay(300)
+        val cancelledAt = System.nanoTime()
+        job.cancel()
+        assertFailsWith<CancellationException> { job.await() }
+        val tookMs = (System.nanoTime() - cancelledAt) / 1_000_000
+        assertTrue(tookMs < 100, "the call ended $tookMs ms after the cancellation")
+        assertIs<Decision.Permit>(client.authorize("Cablevision", "news"))
+    }
 }
