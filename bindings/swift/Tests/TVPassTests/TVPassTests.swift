@@ -281,4 +281,40 @@ final class TVPassTests: XCTestCase {
         let temp = try await client.authorizeTempPass(mvpd: "TempPass_10min", resource: "news")
         XCTAssertTrue(temp.isPermit)
     }
+
+    func testURLSessionTransportRunsTheWholeJourney() async throws {
+        try await Emulator.reset()
+        let storage = DictionaryStorage()
+        let client = try PassClient(config: config(), storage: storage, transport: URLSessionTransport())
+        let configuration = try await client.configuration()
+        XCTAssertEqual(configuration.pickerMvpds.map { $0.id }, ["Cablevision", "Spectrum"])
+        try await login(client, "Cablevision")
+        let pre = try await client.preauthorize(mvpd: "Cablevision", resources: ["news", "late-night"])
+        XCTAssertTrue(pre[0].isPermit)
+        XCTAssertEqual(pre[1].denyReason, .parentalControls)
+        let decision = try await client.authorize(mvpd: "Cablevision", resource: "news")
+        XCTAssertFalse(try XCTUnwrap(decision.mediaToken).serialized.isEmpty)
+        let temp = try await client.authorizeTempPass(mvpd: "TempPass_10min", resource: "news")
+        XCTAssertTrue(temp.isPermit)
+        let logout = try await client.logout(mvpd: "Cablevision")
+        guard case .openUrl = logout else { return XCTFail("expected OpenUrl, got \(logout)") }
+        do {
+            _ = try await client.authorize(mvpd: "NoSuchMvpd", resource: "news")
+            XCTFail("expected an error")
+        } catch let PassError.Server(status, error) {
+            XCTAssertEqual(status, 400)
+            XCTAssertEqual(error?.code, "invalid_integration")
+        }
+        let registrations = try await Emulator.count("/o/client/register")
+        XCTAssertEqual(registrations, 1)
+
+        // Cancelling the Task cancels the URLSession request.
+        try await Emulator.delayDecisions(ms: 3000)
+        let task = Task { try await client.authorize(mvpd: "Cablevision", resource: "news") }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        let cancelledAt = Date()
+        task.cancel()
+        _ = await task.result
+        XCTAssertLessThan(Date().timeIntervalSince(cancelledAt), 0.1)
+    }
 }
