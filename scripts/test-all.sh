@@ -23,6 +23,8 @@ echo "== the fault matrix through the FFI's foreign transport (same outcomes, sa
 cargo test -p tvpass --features ffi --test fault_matrix --locked
 echo "== Kotlin bindings (JVM) against the emulator"
 bash bindings/kotlin/run-tests.sh
+echo "== foreign transport figures (Kotlin host transport vs direct HttpURLConnection)"
+TVPASS_BENCH_CALLS=300 bash bindings/kotlin/bench-transport.sh
 echo "== Android AAR layout"
 bash bindings/kotlin/check-aar-layout.sh
 echo "== Swift bindings (Linux, Debian trixie root) against the emulator"

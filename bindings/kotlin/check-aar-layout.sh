@@ -2,14 +2,15 @@
 # What can be checked of the Android AAR without an Android toolchain: assembles an AAR with the
 # layout the Gradle build produces (AndroidManifest.xml, classes.jar with the compiled Kotlin
 # bindings, jni/<abi>/libtvpass.so, proguard.txt, R.txt) around the host library built with the
-# size profile, and verifies its entries. The real AAR comes from android/build-aar.sh.
+# size profile in its mobile variant (no HTTP stack of its own: the app passes
+# HttpUrlConnectionTransport), and verifies its entries. The real AAR comes from android/build-aar.sh.
 # Run after run-tests.sh (which generates the Kotlin sources).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cd "$root"
 
-cargo rustc -p tvpass --lib --features ffi --crate-type cdylib --profile release-small --locked
+cargo rustc -p tvpass --lib --no-default-features --features ffi --crate-type cdylib --profile release-small --locked
 lib="target/release-small/libtvpass.so"
 
 cd "$here"
@@ -30,7 +31,7 @@ for want in AndroidManifest.xml classes.jar jni/x86_64/libtvpass.so proguard.txt
   grep -qx "$want" <<<"$entries" || { echo "AAR lacks $want" >&2; exit 1; }
 done
 classes="$(jar --list --file "$stage/classes.jar")"
-for want in dev/tvpass/PassClient.class dev/tvpass/Storage.class dev/tvpass/Decision.class; do
+for want in dev/tvpass/PassClient.class dev/tvpass/Storage.class dev/tvpass/Decision.class dev/tvpass/HttpUrlConnectionTransport.class; do
   grep -qx "$want" <<<"$classes" || { echo "classes.jar lacks $want" >&2; exit 1; }
 done
 echo "AAR layout ok: $(wc -l <<<"$entries") entries, classes.jar with the bindings, jni/x86_64/libtvpass.so"

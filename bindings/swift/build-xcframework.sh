@@ -18,7 +18,7 @@ rustup toolchain install "$nightly" --component rust-src
 
 build() { # target toolchain-args...
   local target="$1"; shift
-  cargo "$@" rustc -p tvpass --lib --features ffi --crate-type staticlib --profile "$profile" --target "$target" --locked
+  cargo "$@" rustc -p tvpass --lib --no-default-features --features ffi --crate-type staticlib --profile "$profile" --target "$target" --locked
 }
 for t in "${tier2[@]}"; do build "$t"; done
 for t in "${tier3[@]}"; do build "$t" "+$nightly" -Zbuild-std=std,panic_unwind; done
@@ -29,7 +29,7 @@ rm -rf "$out" "$here/TVPassFFI.xcframework"
 mkdir -p "$out/headers" "$out/ios-sim" "$out/tvos-sim" "$out/macos"
 
 # Swift sources and the C header/modulemap, generated from the host build of the same code.
-cargo rustc -p tvpass --lib --features ffi --crate-type cdylib --profile "$profile" --locked
+cargo rustc -p tvpass --lib --no-default-features --features ffi --crate-type cdylib --profile "$profile" --locked
 cargo run -q -p uniffi-bindgen --locked -- generate --library "target/$profile/libtvpass.dylib" \
   --language swift --out-dir "$out/gen"
 cp "$out/gen/TVPass.swift" "$here/Sources/TVPass/TVPass.swift"

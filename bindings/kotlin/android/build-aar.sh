@@ -18,14 +18,14 @@ jni="$here/build/generated/jniLibs"
 rm -rf "$jni"
 declare -A triples=([arm64-v8a]=aarch64-linux-android [armeabi-v7a]=armv7-linux-androideabi [x86_64]=x86_64-linux-android)
 for abi in arm64-v8a armeabi-v7a x86_64; do
-  cargo ndk --platform 23 -t "$abi" -- rustc -p tvpass --lib --features ffi --crate-type cdylib \
+  cargo ndk --platform 23 -t "$abi" -- rustc -p tvpass --lib --no-default-features --features ffi --crate-type cdylib \
     --profile release-small --locked
   mkdir -p "$jni/$abi"
   cp "target/${triples[$abi]}/release-small/libtvpass.so" "$jni/$abi/"
 done
 
 # Kotlin sources from the host build of the same code (the interface is the same on every ABI).
-cargo rustc -p tvpass --lib --features ffi --crate-type cdylib --profile release-small --locked
+cargo rustc -p tvpass --lib --no-default-features --features ffi --crate-type cdylib --profile release-small --locked
 gen="$here/build/generated/uniffi"
 rm -rf "$gen" && mkdir -p "$gen"
 cargo run -q -p uniffi-bindgen --locked -- generate --library target/release-small/libtvpass.so \

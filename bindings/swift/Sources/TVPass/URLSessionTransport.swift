@@ -114,3 +114,11 @@ public final class OSLogLogger: TVPass.Logger, @unchecked Sendable {
     }
 }
 #endif
+
+extension PassClient {
+    /// A client whose requests go through `URLSession` (`URLSessionTransport`): the shipped
+    /// library has no HTTP stack of its own. Every setting is checked here.
+    public convenience init(config: ClientConfig, storage: Storage?) throws {
+        try self.init(config: config, storage: storage, transport: URLSessionTransport())
+    }
+}

@@ -1,9 +1,10 @@
 package dev.tvpass
 
-import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.async
-import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.InternalCoroutinesApi
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.currentCoroutineContext
+import kotlinx.coroutines.withContext
 import java.io.ByteArrayOutputStream
 import java.io.IOException
 import java.io.InputStream
@@ -27,14 +28,20 @@ import javax.net.ssl.SSLException
  * Redirects are not followed; cancelling the calling coroutine disconnects the request.
  */
 class HttpUrlConnectionTransport : HttpTransport {
-    override suspend fun send(request: HttpRequest): HttpResponse = coroutineScope {
+    @OptIn(InternalCoroutinesApi::class)
+    override suspend fun send(request: HttpRequest): HttpResponse {
         val connection = URL(request.url()).openConnection() as HttpURLConnection
-        val exchange = async(Dispatchers.IO) { exchange(connection, request) }
+        // Cancellation (the coroutine, or Rust dropping the call) disconnects: the blocked read
+        // ends at once.
+        val watch = currentCoroutineContext()[Job]?.invokeOnCompletion(onCancelling = true, invokeImmediately = true) {
+            if (it != null) connection.disconnect()
+        }
         try {
-            exchange.await()
-        } catch (e: CancellationException) {
-            connection.disconnect() // ends the blocked read at once
-            throw e
+            // The SDK calls from Dispatchers.Default, whose threads Dispatchers.IO shares: no
+            // thread switch, but blocking is allowed.
+            return withContext(Dispatchers.IO) { exchange(connection, request) }
+        } finally {
+            watch?.dispose()
         }
     }
 
@@ -58,26 +65,36 @@ class HttpUrlConnectionTransport : HttpTransport {
             if (connection.contentLengthLong > max) throw HttpException.TooLarge()
             val bytes = (if (status >= 400) connection.errorStream else connection.inputStream)
                 ?.use { read(it, max) } ?: ByteArray(0)
-            val headers = connection.headerFields.flatMap { (name, values) ->
-                if (name == null) emptyList() else values.map { HttpHeader(name.lowercase(), it) }
+            val headers = ArrayList<HttpHeader>(12)
+            var i = 1 // field 0 is the status line
+            while (true) {
+                val name = connection.getHeaderFieldKey(i) ?: break
+                headers.add(HttpHeader(name.lowercase(), connection.getHeaderField(i) ?: ""))
+                i++
             }
+            // The streams are closed, not the connection: it goes back to the keep-alive pool.
             return HttpResponse(status.toUShort(), headers, bytes)
         } catch (e: HttpException) {
+            connection.disconnect()
             throw e
         } catch (e: SocketTimeoutException) {
+            connection.disconnect()
             throw HttpException.Timeout()
         } catch (e: ConnectException) {
+            connection.disconnect()
             throw HttpException.Connect("connection refused")
         } catch (e: UnknownHostException) {
+            connection.disconnect()
             throw HttpException.Connect("unknown host")
         } catch (e: SSLException) {
+            connection.disconnect()
             throw HttpException.Connect("TLS failed: ${e.javaClass.simpleName}")
         } catch (e: IOException) {
+            connection.disconnect()
             throw HttpException.Connect("the exchange broke off: ${e.javaClass.simpleName}")
         } catch (e: Exception) {
-            throw HttpException.Other(e.javaClass.simpleName)
-        } finally {
             connection.disconnect()
+            throw HttpException.Other(e.javaClass.simpleName)
         }
     }
 
