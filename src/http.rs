@@ -1,6 +1,6 @@
 //! The HTTP transport: the one place that sends bytes. Everything else of the request pipeline
-//! (pacing, retries, deadlines, the response cap, error decoding, sensitive headers) stays in
-//! [`crate::transport`] and is the same whatever sends the request.
+//! (pacing, retries, deadlines, the response cap, error decoding, sensitive headers) stays in the
+//! SDK's request pipeline and is the same whatever sends the request.
 //!
 //! Rust users get [`ReqwestTransport`] (feature `reqwest-transport`, on by default). Apps give
 //! their own with [`crate::PassClientBuilder::http_transport`]: the Swift package ships one on
