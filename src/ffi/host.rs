@@ -20,10 +20,71 @@ pub struct HttpHeader {
 #[derive(uniffi::Object)]
 pub struct HttpRequest {
     inner: core::HttpRequest,
+    cancel: std::sync::Mutex<CancelState>,
+}
+
+/// Whether the SDK abandoned the request, and the host's hook to stop it.
+#[derive(Default)]
+struct CancelState {
+    cancelled: bool,
+    hook: Option<Arc<dyn CancelHook>>,
+}
+
+/// Stops a request in flight (a blocking host transport registers one per request).
+#[uniffi::export(with_foreign)]
+pub trait CancelHook: Send + Sync {
+    /// The SDK abandoned the request (its call was cancelled): stop it now.
+    fn cancel(&self);
+}
+
+impl HttpRequest {
+    fn new(inner: core::HttpRequest) -> Self {
+        Self {
+            inner,
+            cancel: std::sync::Mutex::new(CancelState::default()),
+        }
+    }
+
+    /// Marks the request abandoned and calls the host's hook, if any.
+    fn abandon(&self) {
+        let hook = {
+            let mut s = self.cancel.lock().unwrap_or_else(|e| e.into_inner());
+            s.cancelled = true;
+            s.hook.take()
+        };
+        if let Some(h) = hook {
+            h.cancel();
+        }
+    }
 }
 
 #[uniffi::export]
 impl HttpRequest {
+    /// Registers how to stop the request if the SDK abandons it (a blocking transport should,
+    /// before it starts sending). Called at once when the request is already abandoned.
+    pub fn on_cancel(&self, hook: Arc<dyn CancelHook>) {
+        let already = {
+            let mut s = self.cancel.lock().unwrap_or_else(|e| e.into_inner());
+            if s.cancelled {
+                true
+            } else {
+                s.hook = Some(hook.clone());
+                false
+            }
+        };
+        if already {
+            hook.cancel();
+        }
+    }
+
+    /// Whether the SDK abandoned the request.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .cancelled
+    }
+
     /// `GET`, `POST`, `DELETE`, ...
     pub fn method(&self) -> String {
         self.inner.method.as_str().to_string()
@@ -61,6 +122,47 @@ impl HttpRequest {
     /// Stop reading past this many body bytes and throw `TooLarge`.
     pub fn max_response_bytes(&self) -> u64 {
         self.inner.max_response_bytes as u64
+    }
+}
+
+/// Everything of a request in one call (one crossing of the FFI). The headers travel as bytes,
+/// `name: value` lines separated by CRLF, so that the record's generated `toString` /
+/// `description` never shows a header value.
+#[derive(uniffi::Record)]
+pub struct HttpRequestParts {
+    /// `GET`, `POST`, `DELETE`, ...
+    pub method: String,
+    /// The absolute URL.
+    pub url: String,
+    /// `name: value` lines separated by CRLF (UTF-8).
+    pub header_block: Vec<u8>,
+    /// The body, if any.
+    pub body: Option<Vec<u8>>,
+    /// The longest the whole exchange may take, in milliseconds.
+    pub timeout_ms: u64,
+    /// Stop reading past this many body bytes.
+    pub max_response_bytes: u64,
+}
+
+#[uniffi::export]
+impl HttpRequest {
+    /// Method, URL, headers, body, timeout and cap in one call: what a host transport needs.
+    pub fn parts(&self) -> HttpRequestParts {
+        let mut header_block = Vec::with_capacity(512);
+        for (k, v) in &self.inner.headers {
+            header_block.extend_from_slice(k.as_str().as_bytes());
+            header_block.extend_from_slice(b": ");
+            header_block.extend_from_slice(v.as_bytes());
+            header_block.extend_from_slice(b"\r\n");
+        }
+        HttpRequestParts {
+            method: self.method(),
+            url: self.url(),
+            header_block,
+            body: self.body(),
+            timeout_ms: self.timeout_ms(),
+            max_response_bytes: self.max_response_bytes(),
+        }
     }
 }
 
@@ -122,6 +224,77 @@ pub trait HttpTransport: Send + Sync {
     async fn send(&self, request: Arc<HttpRequest>) -> Result<HttpResponse, HttpError>;
 }
 
+/// The app's HTTP stack, blocking (`HttpURLConnection`): called on one of the SDK's blocking
+/// threads, never the app's. When the SDK abandons a request (its call was cancelled), the hook
+/// given to `HttpRequest.onCancel` is called: stop the request there.
+#[uniffi::export(with_foreign)]
+pub trait BlockingHttpTransport: Send + Sync {
+    /// Sends the request and waits for the whole answer.
+    fn send(&self, request: Arc<HttpRequest>) -> Result<HttpResponse, HttpError>;
+}
+
+struct Blocking(Arc<dyn BlockingHttpTransport>);
+
+/// Abandons the request when the call's future is dropped before the answer.
+struct AbandonOnDrop(Option<Arc<HttpRequest>>);
+
+impl Drop for AbandonOnDrop {
+    fn drop(&mut self) {
+        if let Some(r) = self.0.take() {
+            r.abandon();
+        }
+    }
+}
+
+impl core::HttpTransport for Blocking {
+    fn send(&self, request: core::HttpRequest) -> core::http::SendFuture<'_> {
+        let host = self.0.clone();
+        let max = request.max_response_bytes;
+        let request = Arc::new(HttpRequest::new(request));
+        Box::pin(async move {
+            let mut guard = AbandonOnDrop(Some(request.clone()));
+            let r = tokio::task::spawn_blocking(move || host.send(request)).await;
+            guard.0 = None; // answered: nothing to abandon
+            let r = r.map_err(|e| core::TransportError::Other(e.to_string()))?;
+            lift(r, max)
+        })
+    }
+}
+
+/// The pipeline's transport for a blocking host transport.
+pub fn blocking_transport(host: Arc<dyn BlockingHttpTransport>) -> Arc<dyn core::HttpTransport> {
+    Arc::new(Blocking(host))
+}
+
+fn lift(
+    r: Result<HttpResponse, HttpError>,
+    max: usize,
+) -> Result<core::HttpResponse, core::TransportError> {
+    match r {
+        Ok(r) if r.body.len() > max => Err(core::TransportError::TooLarge),
+        Ok(r) => {
+            let mut headers = core::http::HeaderMap::with_capacity(r.headers.len());
+            for h in r.headers {
+                if let (Ok(k), Ok(v)) = (
+                    core::http::HeaderName::from_bytes(h.name.as_bytes()),
+                    core::http::HeaderValue::from_str(&h.value),
+                ) {
+                    headers.append(k, v);
+                }
+            }
+            Ok(core::HttpResponse {
+                status: r.status,
+                headers,
+                body: r.body,
+            })
+        }
+        Err(HttpError::Connect { reason }) => Err(core::TransportError::Connect(reason)),
+        Err(HttpError::Timeout) => Err(core::TransportError::Timeout),
+        Err(HttpError::TooLarge) => Err(core::TransportError::TooLarge),
+        Err(HttpError::Other { reason }) => Err(core::TransportError::Other(reason)),
+    }
+}
+
 /// The host's transport as the pipeline's.
 struct Foreign(Arc<dyn HttpTransport>);
 
@@ -129,7 +302,7 @@ impl core::HttpTransport for Foreign {
     fn send(&self, request: core::HttpRequest) -> core::http::SendFuture<'_> {
         let host = self.0.clone();
         let max = request.max_response_bytes;
-        let request = Arc::new(HttpRequest { inner: request });
+        let request = Arc::new(HttpRequest::new(request));
         Box::pin(async move {
             match host.send(request).await {
                 Ok(r) if r.body.len() > max => Err(core::TransportError::TooLarge),

@@ -11,8 +11,9 @@
 mod host;
 
 pub use host::{
-    foreign_transport, set_logger, HttpError, HttpHeader, HttpRequest, HttpResponse, HttpTransport,
-    LogLevel, Logger,
+    blocking_transport, foreign_transport, set_logger, BlockingHttpTransport, CancelHook,
+    HttpError, HttpHeader, HttpRequest, HttpRequestParts, HttpResponse, HttpTransport, LogLevel,
+    Logger,
 };
 
 use crate as core;
@@ -938,13 +939,15 @@ fn identity(email: Option<String>) -> Result<Option<core::TempPassIdentity>> {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl PassClient {
-    /// Builds a client; every setting is checked here. `transport`: the app's HTTP stack
-    /// (required by the mobile library, which has no HTTP stack of its own).
-    #[uniffi::constructor(default(storage = None, transport = None))]
+    /// Builds a client; every setting is checked here. `transport` (async, e.g. URLSession) or
+    /// `blocking_transport` (e.g. HttpURLConnection): the app's HTTP stack, required by the
+    /// mobile library, which has none of its own.
+    #[uniffi::constructor(default(storage = None, transport = None, blocking_transport = None))]
     pub fn new(
         config: ClientConfig,
         storage: Option<Arc<dyn Storage>>,
         transport: Option<Arc<dyn HttpTransport>>,
+        blocking_transport: Option<Arc<dyn BlockingHttpTransport>>,
     ) -> Result<Arc<Self>> {
         let d = config.device_info;
         let mut b = core::PassClient::builder()
@@ -970,8 +973,16 @@ impl PassClient {
         if let Some(s) = storage {
             b = b.storage(Arc::new(StorageAdapter(s)));
         }
-        if let Some(t) = transport {
-            b = b.http_transport(foreign_transport(t));
+        match (transport, blocking_transport) {
+            (Some(_), Some(_)) => {
+                return Err(PassError::InvalidConfiguration {
+                    setting: "transport".into(),
+                    reason: "give either a transport or a blocking transport".into(),
+                })
+            }
+            (Some(t), None) => b = b.http_transport(foreign_transport(t)),
+            (None, Some(t)) => b = b.http_transport(host::blocking_transport(t)),
+            (None, None) => {}
         }
         if let Some(id) = config.device_id {
             b = b.device_id(id);

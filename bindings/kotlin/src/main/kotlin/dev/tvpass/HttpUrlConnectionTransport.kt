@@ -1,10 +1,6 @@
 package dev.tvpass
 
-import kotlinx.coroutines.Dispatchers
-import kotlinx.coroutines.InternalCoroutinesApi
-import kotlinx.coroutines.Job
-import kotlinx.coroutines.currentCoroutineContext
-import kotlinx.coroutines.withContext
+import com.sun.jna.Native
 import java.io.ByteArrayOutputStream
 import java.io.IOException
 import java.io.InputStream
@@ -22,58 +18,25 @@ import javax.net.ssl.SSLException
  * deadlines and error decoding stay in the SDK.
  *
  * ```kotlin
- * val client = PassClient(config, EncryptedPreferencesStorage(context), HttpUrlConnectionTransport())
+ * val client = PassClient(config, EncryptedPreferencesStorage(context),
+ *     blockingTransport = HttpUrlConnectionTransport())
  * ```
  *
- * Redirects are not followed; cancelling the calling coroutine disconnects the request.
+ * A blocking transport: the SDK calls it on one of its own threads, never the app's, so no
+ * coroutine dispatch is needed. Redirects are not followed; when the SDK abandons a request (its
+ * coroutine was cancelled) the connection is disconnected at once.
  */
-class HttpUrlConnectionTransport : HttpTransport {
-    @OptIn(InternalCoroutinesApi::class)
-    override suspend fun send(request: HttpRequest): HttpResponse {
-        val connection = URL(request.url()).openConnection() as HttpURLConnection
-        // Cancellation (the coroutine, or Rust dropping the call) disconnects: the blocked read
-        // ends at once.
-        val watch = currentCoroutineContext()[Job]?.invokeOnCompletion(onCancelling = true, invokeImmediately = true) {
-            if (it != null) connection.disconnect()
-        }
+class HttpUrlConnectionTransport : BlockingHttpTransport {
+    override fun send(request: HttpRequest): HttpResponse {
+        // The SDK's threads call in again and again: stay attached to the JVM between calls.
+        Native.detach(false)
+        val parts = request.parts() // one crossing of the FFI for everything
+        val connection = URL(parts.url).openConnection() as HttpURLConnection
+        request.onCancel(object : CancelHook {
+            override fun cancel() = connection.disconnect()
+        })
         try {
-            // The SDK calls from Dispatchers.Default, whose threads Dispatchers.IO shares: no
-            // thread switch, but blocking is allowed.
-            return withContext(Dispatchers.IO) { exchange(connection, request) }
-        } finally {
-            watch?.dispose()
-        }
-    }
-
-    private fun exchange(connection: HttpURLConnection, request: HttpRequest): HttpResponse {
-        val timeout = request.timeoutMs().coerceIn(1UL, Int.MAX_VALUE.toULong()).toInt()
-        try {
-            connection.requestMethod = request.method()
-            connection.instanceFollowRedirects = false
-            connection.useCaches = false
-            connection.connectTimeout = timeout
-            connection.readTimeout = timeout
-            for (h in request.headers()) connection.addRequestProperty(h.name, h.value)
-            val body = request.body()
-            if (body != null) {
-                connection.doOutput = true
-                connection.setFixedLengthStreamingMode(body.size)
-                connection.outputStream.use { it.write(body) }
-            }
-            val status = connection.responseCode
-            val max = request.maxResponseBytes().toLong()
-            if (connection.contentLengthLong > max) throw HttpException.TooLarge()
-            val bytes = (if (status >= 400) connection.errorStream else connection.inputStream)
-                ?.use { read(it, max) } ?: ByteArray(0)
-            val headers = ArrayList<HttpHeader>(12)
-            var i = 1 // field 0 is the status line
-            while (true) {
-                val name = connection.getHeaderFieldKey(i) ?: break
-                headers.add(HttpHeader(name.lowercase(), connection.getHeaderField(i) ?: ""))
-                i++
-            }
-            // The streams are closed, not the connection: it goes back to the keep-alive pool.
-            return HttpResponse(status.toUShort(), headers, bytes)
+            return exchange(connection, parts)
         } catch (e: HttpException) {
             connection.disconnect()
             throw e
@@ -96,6 +59,46 @@ class HttpUrlConnectionTransport : HttpTransport {
             connection.disconnect()
             throw HttpException.Other(e.javaClass.simpleName)
         }
+    }
+
+    private fun exchange(connection: HttpURLConnection, parts: HttpRequestParts): HttpResponse {
+        val timeout = parts.timeoutMs.coerceIn(1UL, Int.MAX_VALUE.toULong()).toInt()
+        connection.requestMethod = parts.method
+        connection.instanceFollowRedirects = false
+        connection.useCaches = false
+        connection.connectTimeout = timeout
+        connection.readTimeout = timeout
+        // `name: value` lines separated by CRLF.
+        val block = parts.headerBlock.decodeToString()
+        var start = 0
+        while (start < block.length) {
+            val end = block.indexOf("\r\n", start).let { if (it < 0) block.length else it }
+            val colon = block.indexOf(": ", start)
+            if (colon in start until end) {
+                connection.addRequestProperty(block.substring(start, colon), block.substring(colon + 2, end))
+            }
+            start = end + 2
+        }
+        val body = parts.body
+        if (body != null) {
+            connection.doOutput = true
+            connection.setFixedLengthStreamingMode(body.size)
+            connection.outputStream.use { it.write(body) }
+        }
+        val status = connection.responseCode
+        val max = parts.maxResponseBytes.toLong()
+        if (connection.contentLengthLong > max) throw HttpException.TooLarge()
+        val bytes = (if (status >= 400) connection.errorStream else connection.inputStream)
+            ?.use { read(it, max) } ?: ByteArray(0)
+        val headers = ArrayList<HttpHeader>(12)
+        var i = 1 // field 0 is the status line
+        while (true) {
+            val name = connection.getHeaderFieldKey(i) ?: break
+            headers.add(HttpHeader(name.lowercase(), connection.getHeaderField(i) ?: ""))
+            i++
+        }
+        // The streams are closed, not the connection: it goes back to the keep-alive pool.
+        return HttpResponse(status.toUShort(), headers, bytes)
     }
 
     private fun read(input: InputStream, max: Long): ByteArray {

@@ -10,9 +10,9 @@ import kotlin.test.assertIs
 import kotlin.test.assertTrue
 
 /** Times each exchange of the wrapped transport. */
-class TimedTransport(private val inner: HttpTransport) : HttpTransport {
+class TimedTransport(private val inner: BlockingHttpTransport) : BlockingHttpTransport {
     val times = java.util.concurrent.ConcurrentLinkedQueue<Long>()
-    override suspend fun send(request: HttpRequest): HttpResponse {
+    override fun send(request: HttpRequest): HttpResponse {
         val t = System.nanoTime()
         try {
             return inner.send(request)
@@ -55,7 +55,7 @@ class TransportBenchmark {
         return text.contains("\"authorized\":true")
     }
 
-    private fun client(storage: MapStorage, transport: HttpTransport?) = PassClient(
+    private fun client(storage: MapStorage, transport: BlockingHttpTransport?) = PassClient(
         ClientConfig(
             baseUrl = Emulator.base,
             serviceProvider = "REF30",
@@ -65,7 +65,7 @@ class TransportBenchmark {
             paceRequests = false,
         ),
         storage,
-        transport,
+        blockingTransport = transport,
     )
 
     private fun median(xs: List<Long>) = xs.sorted()[xs.size / 2] / 1000.0

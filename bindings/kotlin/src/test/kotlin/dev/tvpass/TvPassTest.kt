@@ -278,7 +278,7 @@ class TvPassTest {
         setLogger(logger, LogLevel.TRACE)
         try {
             val storage = MapStorage()
-            val client = PassClient(config(), storage, HttpUrlConnectionTransport())
+            val client = PassClient(config(), storage, blockingTransport = HttpUrlConnectionTransport())
             assertEquals(listOf("Cablevision", "Spectrum"), client.configuration().pickerMvpds.map { it.id })
             login(client, "Cablevision")
             val pre = client.preauthorize("Cablevision", listOf("news", "late-night"))
@@ -311,7 +311,7 @@ class TvPassTest {
     @Test
     fun cancellingAnAuthorizeThroughTheHostTransportDisconnectsIt() = runBlocking<Unit> {
         Emulator.reset()
-        val client = PassClient(config(), MapStorage(), HttpUrlConnectionTransport())
+        val client = PassClient(config(), MapStorage(), blockingTransport = HttpUrlConnectionTransport())
         cancelAnAuthorizeHeldByTheEmulator(client)
         assertIs<Decision.Permit>(client.authorize("Cablevision", "news"))
     }
