@@ -93,6 +93,8 @@ enum Via {
     BuiltIn,
     #[cfg(feature = "ffi")]
     Foreign,
+    #[cfg(feature = "ffi")]
+    ForeignBlocking,
 }
 
 #[cfg(feature = "ffi")]
@@ -104,6 +106,28 @@ mod double {
     use tvpass::ffi::{HttpError, HttpHeader, HttpRequest, HttpResponse, HttpTransport};
 
     pub struct Double(reqwest::Client);
+
+    /// The blocking shape (as Kotlin's HttpURLConnection transport): called on the SDK's
+    /// blocking threads; it reads the request with one `parts()` call, as hosts do.
+    pub struct BlockingDouble(Double, tokio::runtime::Handle);
+
+    impl BlockingDouble {
+        pub fn new() -> Self {
+            Self(Double::new(), tokio::runtime::Handle::current())
+        }
+    }
+
+    impl tvpass::ffi::BlockingHttpTransport for BlockingDouble {
+        fn send(&self, request: Arc<HttpRequest>) -> Result<HttpResponse, HttpError> {
+            let parts = request.parts();
+            let block = String::from_utf8(parts.header_block).unwrap();
+            assert!(
+                block.contains("accept: application/json\r\n"),
+                "headers as CRLF lines"
+            );
+            self.1.block_on(HttpTransport::send(&self.0, request))
+        }
+    }
 
     impl Double {
         pub fn new() -> Self {
@@ -194,6 +218,10 @@ fn client(emu: &Emulator, storage: Arc<MemoryStorage>, via: Via) -> PassClient {
         #[cfg(feature = "ffi")]
         Via::Foreign => b.http_transport(tvpass::ffi::foreign_transport(Arc::new(
             double::Double::new(),
+        ))),
+        #[cfg(feature = "ffi")]
+        Via::ForeignBlocking => b.http_transport(tvpass::ffi::blocking_transport(Arc::new(
+            double::BlockingDouble::new(),
         ))),
     };
     b.build().unwrap()
@@ -338,9 +366,13 @@ async fn fault_matrix_through_the_foreign_transport() {
         "failed cells:\n{}",
         failures.join("\n")
     );
-    let (_, built_in) = matrix(Via::BuiltIn).await;
-    assert_eq!(
-        foreign, built_in,
-        "the same request counts through either transport"
+    let (failures, blocking) = matrix(Via::ForeignBlocking).await;
+    assert!(
+        failures.is_empty(),
+        "failed cells:\n{}",
+        failures.join("\n")
     );
+    let (_, built_in) = matrix(Via::BuiltIn).await;
+    assert_eq!(foreign, built_in, "the same request counts, async host");
+    assert_eq!(blocking, built_in, "the same request counts, blocking host");
 }

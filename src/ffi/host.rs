@@ -1,5 +1,6 @@
-//! The host's HTTP stack and logger behind the Rust pipeline: a foreign `HttpTransport` (Swift
-//! on `URLSession`, Kotlin on `HttpURLConnection`) and a foreign `Logger` (os_log, Logcat).
+//! The host's HTTP stack and logger behind the Rust pipeline: a foreign `HttpTransport` (async:
+//! Swift on `URLSession`) or `BlockingHttpTransport` (blocking, called on the SDK's blocking
+//! threads: Kotlin on `HttpURLConnection`), and a foreign `Logger` (os_log, Logcat).
 //! The pipeline (pacing, retries, deadlines, the response cap, error decoding) stays in Rust;
 //! the host only moves bytes.
 
