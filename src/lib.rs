@@ -10,6 +10,10 @@
 //! transient failures (at most 3 attempts within a deadline), and returns a Deny as
 //! [`Decision::Deny`] with a typed [`DenyReason`].
 //!
+//! Requests go through one [`HttpTransport`]: [`ReqwestTransport`] by default (feature
+//! `reqwest-transport`), or the app's own with [`PassClientBuilder::http_transport`]; pacing,
+//! retries, deadlines and error decoding stay in the SDK whatever sends.
+//!
 //! Single sign-on: [`PassClient::partner_session`] and [`PassClient::partner_profile`] (Apple,
 //! with a [`PartnerFrameworkStatus`]), [`PassClientBuilder::platform_identity`] (Fire TV, Roku)
 //! and [`PassClientBuilder::service_token`].

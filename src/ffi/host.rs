@@ -304,31 +304,7 @@ impl core::HttpTransport for Foreign {
         let host = self.0.clone();
         let max = request.max_response_bytes;
         let request = Arc::new(HttpRequest::new(request));
-        Box::pin(async move {
-            match host.send(request).await {
-                Ok(r) if r.body.len() > max => Err(core::TransportError::TooLarge),
-                Ok(r) => {
-                    let mut headers = core::http::HeaderMap::with_capacity(r.headers.len());
-                    for h in r.headers {
-                        if let (Ok(k), Ok(v)) = (
-                            core::http::HeaderName::from_bytes(h.name.as_bytes()),
-                            core::http::HeaderValue::from_str(&h.value),
-                        ) {
-                            headers.append(k, v);
-                        }
-                    }
-                    Ok(core::HttpResponse {
-                        status: r.status,
-                        headers,
-                        body: r.body,
-                    })
-                }
-                Err(HttpError::Connect { reason }) => Err(core::TransportError::Connect(reason)),
-                Err(HttpError::Timeout) => Err(core::TransportError::Timeout),
-                Err(HttpError::TooLarge) => Err(core::TransportError::TooLarge),
-                Err(HttpError::Other { reason }) => Err(core::TransportError::Other(reason)),
-            }
-        })
+        Box::pin(async move { lift(host.send(request).await, max) })
     }
 }
 
