@@ -266,17 +266,15 @@ impl Transport {
             Err(_) => Err(TransportError::Timeout),
         };
         let answer = match result {
-            Ok(r) if r.body.len() <= self.max_body => Answer {
+            // A transport that read past the cap is held to it here.
+            Ok(r) if r.body.len() > self.max_body => Err(TransportError::TooLarge),
+            other => other,
+        };
+        let answer = match answer {
+            Ok(r) => Answer {
                 status: r.status,
                 body: r.body,
             },
-            Ok(r) => {
-                tracing::warn!(path = %req.path, status = r.status, limit = self.max_body, "answer larger than the limit");
-                return Err(PassError::Protocol(format!(
-                    "answer larger than {} bytes",
-                    self.max_body
-                )));
-            }
             Err(TransportError::TooLarge) => {
                 tracing::warn!(path = %req.path, limit = self.max_body, "answer larger than the limit");
                 return Err(PassError::Protocol(format!(

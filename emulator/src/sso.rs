@@ -241,8 +241,8 @@ pub fn find_profile(
         .map(|p| (p, Origin::SingleSignOn))
 }
 
-/// Whether any profile (device or shared, valid or expired) exists for the MVPD: tells an
-/// expired profile from a missing one.
+/// Whether the device has a profile of its own for the MVPD, valid or not: after
+/// [`find_profile`] found none, tells an expired profile from a missing one.
 pub fn has_expired_profile(
     state: &State,
     cfg: &ServiceProviderConfig,

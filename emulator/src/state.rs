@@ -61,6 +61,31 @@ pub struct Session {
 }
 
 impl Session {
+    /// A new session of a device, valid for the configured session lifetime from `now`, with no
+    /// parameter given yet.
+    pub fn new(
+        shared: &Shared,
+        service_provider: &str,
+        device_id: String,
+        device_info: Option<Value>,
+        now: i64,
+    ) -> Self {
+        Self {
+            service_provider: service_provider.to_string(),
+            session_id: shared.uuid(),
+            device_id: Some(device_id),
+            mvpd: None,
+            domain_name: None,
+            redirect_url: None,
+            device_info,
+            not_before: now,
+            not_after: now + shared.config.session_ttl_secs as i64 * 1000,
+            completed: false,
+            platform_subject: None,
+            service_subject: None,
+        }
+    }
+
     /// Parameters still missing before the user can authenticate.
     pub fn missing(&self) -> Vec<&'static str> {
         let mut m = Vec::new();

@@ -102,7 +102,7 @@ pub trait PollObserver: Send + Sync {
 }
 
 impl PassClient {
-    pub(crate) fn session_form(&self, mvpd: &str) -> Vec<u8> {
+    fn session_form(&self, mvpd: &str) -> Vec<u8> {
         url::form_urlencoded::Serializer::new(String::new())
             .append_pair("mvpd", mvpd)
             .append_pair("domainName", &self.inner.domain_name)

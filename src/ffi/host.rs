@@ -250,14 +250,13 @@ impl Drop for AbandonOnDrop {
 impl core::HttpTransport for Blocking {
     fn send(&self, request: core::HttpRequest) -> core::http::SendFuture<'_> {
         let host = self.0.clone();
-        let max = request.max_response_bytes;
         let request = Arc::new(HttpRequest::new(request));
         Box::pin(async move {
             let mut guard = AbandonOnDrop(Some(request.clone()));
             let r = tokio::task::spawn_blocking(move || host.send(request)).await;
             guard.0 = None; // answered: nothing to abandon
             let r = r.map_err(|e| core::TransportError::Other(e.to_string()))?;
-            lift(r, max)
+            lift(r)
         })
     }
 }
@@ -267,12 +266,9 @@ pub fn blocking_transport(host: Arc<dyn BlockingHttpTransport>) -> Arc<dyn core:
     Arc::new(Blocking(host))
 }
 
-fn lift(
-    r: Result<HttpResponse, HttpError>,
-    max: usize,
-) -> Result<core::HttpResponse, core::TransportError> {
+/// The host's answer as the pipeline's (which also holds it to the size cap).
+fn lift(r: Result<HttpResponse, HttpError>) -> Result<core::HttpResponse, core::TransportError> {
     match r {
-        Ok(r) if r.body.len() > max => Err(core::TransportError::TooLarge),
         Ok(r) => {
             let mut headers = core::http::HeaderMap::with_capacity(r.headers.len());
             for h in r.headers {
@@ -302,9 +298,8 @@ struct Foreign(Arc<dyn HttpTransport>);
 impl core::HttpTransport for Foreign {
     fn send(&self, request: core::HttpRequest) -> core::http::SendFuture<'_> {
         let host = self.0.clone();
-        let max = request.max_response_bytes;
         let request = Arc::new(HttpRequest::new(request));
-        Box::pin(async move { lift(host.send(request).await, max) })
+        Box::pin(async move { lift(host.send(request).await) })
     }
 }
 

@@ -55,20 +55,8 @@ pub async fn session(
         .and_then(|s| s.provider_id.as_deref())
         .and_then(|id| cfg.mvpd_for_platform_id(id));
     let checked = sso::check_status(status.as_ref(), cfg, now);
-    let mut s = Session {
-        service_provider: sp.clone(),
-        session_id: shared.uuid(),
-        device_id: Some(c.device_id.clone()),
-        mvpd: named.map(|m| m.id.clone()),
-        domain_name: None,
-        redirect_url: None,
-        device_info: c.device_info,
-        not_before: now,
-        not_after: now + shared.config.session_ttl_secs as i64 * 1000,
-        completed: false,
-        platform_subject: None,
-        service_subject: None,
-    };
+    let mut s = Session::new(&shared, &sp, c.device_id, c.device_info, now);
+    s.mvpd = named.map(|m| m.id.clone());
     let mut form = c.form;
     form.remove("mvpd");
     if let Err(r) = merge(cfg, &mut s, &form) {

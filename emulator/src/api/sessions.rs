@@ -181,20 +181,7 @@ pub async fn create(ctx: Ctx, Path(sp): Path<String>, headers: HeaderMap, body: 
         .service_provider(&sp)
         .expect("checked by bearer");
     let now = shared.clock.now_ms();
-    let mut s = Session {
-        service_provider: sp.clone(),
-        session_id: shared.uuid(),
-        device_id: Some(c.device_id),
-        mvpd: None,
-        domain_name: None,
-        redirect_url: None,
-        device_info: c.device_info,
-        not_before: now,
-        not_after: now + shared.config.session_ttl_secs as i64 * 1000,
-        completed: false,
-        platform_subject: None,
-        service_subject: None,
-    };
+    let mut s = Session::new(&shared, &sp, c.device_id, c.device_info, now);
     let subjects = sso::subjects(&headers, now);
     s.platform_subject = subjects.platform;
     s.service_subject = subjects.service;
