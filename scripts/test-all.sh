@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test of the project: formatting, lints, docs, the Rust suites, the Kotlin
-# and Swift binding suites against the emulator, the AAR layout, and the library size target.
+# and Swift binding suites against the emulator, the device builds (every Apple slice in a
+# checked XCFramework zip, the Android ABIs, the Rust suites on ARM64 under qemu), the AAR
+# layout, and the library size targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,10 +27,18 @@ echo "== Kotlin bindings (JVM) against the emulator"
 bash bindings/kotlin/run-tests.sh
 echo "== foreign transport figures (Kotlin host transport vs direct HttpURLConnection)"
 TVPASS_BENCH_CALLS=300 bash bindings/kotlin/bench-transport.sh
-echo "== Android AAR layout"
+echo "== Android AAR layout (16 KB aligned native libraries)"
 bash bindings/kotlin/check-aar-layout.sh
+echo "== Android ABIs (arm64-v8a, armeabi-v7a, x86_64) compiled, every FFI function defined"
+bash bindings/kotlin/android/compile-abis.sh
 echo "== Swift bindings (Linux, Debian trixie root) against the emulator"
 bash bindings/swift/run-tests.sh
+echo "== Apple slices, TVPassFFI.xcframework and its release zip, built and checked without Xcode"
+bash bindings/swift/build-xcframework.sh
+echo "== the release package as SwiftPM reads it (checksum, binary target)"
+bash bindings/swift/check-release-package.sh
+echo "== ARM64: the SDK's and the emulator's tests under qemu-aarch64, the mobile library's size"
+bash scripts/test-arm64.sh
 echo "== benchmarks, quick mode (request counts, throttling and memory targets enforced)"
 TVPASS_BENCH_QUICK=1 cargo bench --bench sdk --locked
 echo "== library size, full and mobile (no HTTP or TLS stack in the mobile dependency tree)"

@@ -3,15 +3,48 @@
 # layout the Gradle build produces (AndroidManifest.xml, classes.jar with the compiled Kotlin
 # bindings, jni/<abi>/libtvpass.so, proguard.txt, R.txt) around the host library built with the
 # size profile in its mobile variant (no HTTP stack of its own: the app passes
-# HttpUrlConnectionTransport), and verifies its entries. The real AAR comes from android/build-aar.sh.
-# Run after run-tests.sh (which generates the Kotlin sources).
+# HttpUrlConnectionTransport), and verifies its entries and that every .so is linked for 16 KB
+# pages. The real AAR comes from android/build-aar.sh, which checks it with this script:
+# `check-aar-layout.sh AAR` verifies a given AAR (all three ABIs).
+# Without an argument, run after run-tests.sh (which generates the Kotlin sources).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-cd "$root"
 
-cargo rustc -p tvpass --lib --no-default-features --features ffi --crate-type cdylib --profile release-small --locked
-lib="target/release-small/libtvpass.so"
+# Entries, classes, and 16 KB alignment of every packaged .so; ABIS lists the jni folders wanted.
+verify() { # aar abis...
+  local aar="$1"
+  shift
+  local entries classes tmp
+  entries="$(jar --list --file "$aar")"
+  for want in AndroidManifest.xml classes.jar proguard.txt R.txt; do
+    grep -qx "$want" <<<"$entries" || { echo "AAR lacks $want" >&2; return 1; }
+  done
+  for abi in "$@"; do
+    grep -qx "jni/$abi/libtvpass.so" <<<"$entries" || { echo "AAR lacks jni/$abi/libtvpass.so" >&2; return 1; }
+  done
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && jar --extract --file "$aar")
+  classes="$(jar --list --file "$tmp/classes.jar")"
+  for want in dev/tvpass/PassClient.class dev/tvpass/Storage.class dev/tvpass/Decision.class dev/tvpass/HttpUrlConnectionTransport.class; do
+    grep -qx "$want" <<<"$classes" || { echo "classes.jar lacks $want" >&2; rm -rf "$tmp"; return 1; }
+  done
+  local status=0
+  bash "$here/check-so-alignment.sh" "$tmp"/jni/*/*.so || status=1
+  rm -rf "$tmp"
+  [ "$status" = 0 ] || return 1
+  echo "AAR ok: $aar: $(wc -l <<<"$entries") entries, classes.jar with the bindings, $(grep -c '^jni/.*\.so$' <<<"$entries") native libraries, 16 KB aligned"
+}
+
+if [ "$#" -gt 0 ]; then
+  verify "$1" arm64-v8a armeabi-v7a x86_64
+  exit
+fi
+
+cd "$root"
+# shellcheck source=../../scripts/cross-env.sh
+source scripts/cross-env.sh
+lib="$(build_mobile_cdylib)"
 
 cd "$here"
 mvn -B -q --no-transfer-progress package -DskipTests -Dtvpass.generated="$here/target/generated-sources/uniffi"
@@ -25,13 +58,7 @@ cp android/consumer-rules.pro "$stage/proguard.txt"
 aar="$here/target/tvpass-layout-check.aar"
 rm -f "$aar"
 (cd "$stage" && jar --create --file "$aar" --no-manifest .)
+verify "$aar" x86_64
 
-entries="$(jar --list --file "$aar")"
-for want in AndroidManifest.xml classes.jar jni/x86_64/libtvpass.so proguard.txt R.txt; do
-  grep -qx "$want" <<<"$entries" || { echo "AAR lacks $want" >&2; exit 1; }
-done
-classes="$(jar --list --file "$stage/classes.jar")"
-for want in dev/tvpass/PassClient.class dev/tvpass/Storage.class dev/tvpass/Decision.class dev/tvpass/HttpUrlConnectionTransport.class; do
-  grep -qx "$want" <<<"$classes" || { echo "classes.jar lacks $want" >&2; exit 1; }
-done
-echo "AAR layout ok: $(wc -l <<<"$entries") entries, classes.jar with the bindings, jni/x86_64/libtvpass.so"
+echo "== a library linked for 4 KB pages is refused"
+bash "$here/check-so-alignment.sh" --self-test

@@ -1,51 +1,76 @@
 #!/usr/bin/env bash
-# Builds TVPassFFI.xcframework (iOS, iOS simulator, tvOS, tvOS simulator, macOS) and generates
-# Sources/TVPass/TVPass.swift, so that Package.swift can be used from Xcode or SwiftPM.
-# Needs macOS with Xcode. tvOS targets are tier 3 in Rust: they are built with a nightly
-# toolchain and -Zbuild-std (set TVPASS_NIGHTLY to the toolchain, default "nightly").
+# Builds TVPassFFI.xcframework and its release zip, on Linux or macOS, without Xcode:
+#   1. the mobile library (the app's HTTP stack through the FFI; no reqwest or rustls) as a
+#      static library for every slice that xcframework.py plans: iOS arm64, iOS simulator arm64 +
+#      x86_64, tvOS arm64, tvOS simulator arm64 + x86_64, macOS arm64 + x86_64, with the
+#      deployment targets that Package.swift declares. A target whose standard library rustup
+#      serves builds on stable; the others (tvOS, and the iOS simulator where rustup has no std
+#      for it) on nightly with -Zbuild-std and rust-src;
+#   2. the C header, the module map and Sources/TVPass/TVPass.swift, generated from the iOS
+#      device library itself;
+#   3. the XCFramework (Info.plist as xcodebuild writes it, fat libraries made with llvm-lipo);
+#   4. dist/TVPassFFI.xcframework.zip, its SHA-256 (what `swift package compute-checksum`
+#      prints) and dist/TVPass/, the release form of the package (binaryTarget url + checksum);
+#   5. the check (xcframework.py check) and its self-test.
+# Environment:
+#   TVPASS_RELEASE_URL   the folder URL the zip is published under, for the release manifest
+#                        (unset: a placeholder under example.invalid, with a warning)
+#   TVPASS_NIGHTLY       the nightly toolchain for build-std (default: nightly)
+#   TVPASS_CACHE_DIR     cross-build target directories, kept between runs
+#                        (default: /var/cache/tvpass when writable, else target/cache)
+# Output: bindings/swift/TVPassFFI.xcframework (what the local Package.swift uses) and
+# target/apple/dist/.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cd "$root"
-[ "$(uname)" = "Darwin" ] || { echo "build-xcframework.sh needs macOS with Xcode" >&2; exit 1; }
+# shellcheck source=../../scripts/cross-env.sh
+source scripts/cross-env.sh
 
 nightly="${TVPASS_NIGHTLY:-nightly}"
 profile=release-small
-tier2=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-darwin x86_64-apple-darwin)
-tier3=(aarch64-apple-tvos aarch64-apple-tvos-sim x86_64-apple-tvos)
-rustup target add "${tier2[@]}"
-rustup toolchain install "$nightly" --component rust-src
+version="$(cargo metadata --no-deps --format-version 1 --locked | python3 -c \
+  'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "tvpass"))')"
+if [ -z "${TVPASS_RELEASE_URL:-}" ]; then
+  echo "TVPASS_RELEASE_URL is not set: the release Package.swift names a placeholder URL" >&2
+fi
+url="${TVPASS_RELEASE_URL:-https://example.invalid/tvpass/v$version}/TVPassFFI.xcframework.zip"
+out="$root/target/apple"
+libs="$out/libs"
+rm -rf "$libs" && mkdir -p "$libs"
 
-build() { # target toolchain-args...
-  local target="$1"; shift
-  cargo "$@" rustc -p tvpass --lib --no-default-features --features ffi --crate-type staticlib --profile "$profile" --target "$target" --locked
-}
-for t in "${tier2[@]}"; do build "$t"; done
-for t in "${tier3[@]}"; do build "$t" "+$nightly" -Zbuild-std=std,panic_unwind; done
+start=$SECONDS
+while read -r triple env_var min; do
+  t0=$SECONDS
+  if rust_std_available "$triple"; then
+    dir="$(cross_target_dir stable)"
+    env "$env_var=$min" CARGO_TARGET_DIR="$dir" cargo rustc -q -p tvpass --lib --no-default-features \
+      --features ffi --crate-type staticlib --profile "$profile" --target "$triple" --locked
+    how=stable
+  else
+    ensure_rust_src "$nightly"
+    dir="$(cross_target_dir nightly)"
+    # panic_unwind: uniffi turns a panic into an error at the boundary, which needs unwinding.
+    env "$env_var=$min" CARGO_TARGET_DIR="$dir" cargo "+$nightly" rustc -q -Zbuild-std=std,panic_unwind \
+      -p tvpass --lib --no-default-features --features ffi --crate-type staticlib --profile "$profile" \
+      --target "$triple" --locked
+    how="nightly, build-std"
+  fi
+  mkdir -p "$libs/$triple"
+  cp "$dir/$triple/$profile/libtvpass.a" "$libs/$triple/"
+  echo "built $triple ($how, $env_var=$min) in $((SECONDS - t0)) s"
+done < <(python3 "$here/xcframework.py" targets)
+echo "all Apple slices in $((SECONDS - start)) s"
 
-lib() { echo "target/$1/$profile/libtvpass.a"; }
-out="$here/build"
-rm -rf "$out" "$here/TVPassFFI.xcframework"
-mkdir -p "$out/headers" "$out/ios-sim" "$out/tvos-sim" "$out/macos"
+gen="$out/gen"
+rm -rf "$gen" && mkdir -p "$gen"
+cargo run -q -p uniffi-bindgen --locked -- generate --library "$libs/aarch64-apple-ios/libtvpass.a" \
+  --language swift --out-dir "$gen" --no-format
+cp "$gen/TVPass.swift" "$here/Sources/TVPass/TVPass.swift"
+cp "$gen/TVPassFFI.h" "$here/Sources/TVPassFFILinux/TVPassFFI.h"
 
-# Swift sources and the C header/modulemap, generated from the host build of the same code.
-cargo rustc -p tvpass --lib --no-default-features --features ffi --crate-type cdylib --profile "$profile" --locked
-cargo run -q -p uniffi-bindgen --locked -- generate --library "target/$profile/libtvpass.dylib" \
-  --language swift --out-dir "$out/gen"
-cp "$out/gen/TVPass.swift" "$here/Sources/TVPass/TVPass.swift"
-cp "$out/gen/TVPassFFI.h" "$out/headers/"
-cp "$out/gen/TVPassFFI.modulemap" "$out/headers/module.modulemap"
-
-# Fat libraries for the simulator and macOS slices.
-lipo -create "$(lib aarch64-apple-ios-sim)" "$(lib x86_64-apple-ios)" -output "$out/ios-sim/libtvpass.a"
-lipo -create "$(lib aarch64-apple-tvos-sim)" "$(lib x86_64-apple-tvos)" -output "$out/tvos-sim/libtvpass.a"
-lipo -create "$(lib aarch64-apple-darwin)" "$(lib x86_64-apple-darwin)" -output "$out/macos/libtvpass.a"
-
-xcodebuild -create-xcframework \
-  -library "$(lib aarch64-apple-ios)" -headers "$out/headers" \
-  -library "$out/ios-sim/libtvpass.a" -headers "$out/headers" \
-  -library "$(lib aarch64-apple-tvos)" -headers "$out/headers" \
-  -library "$out/tvos-sim/libtvpass.a" -headers "$out/headers" \
-  -library "$out/macos/libtvpass.a" -headers "$out/headers" \
-  -output "$here/TVPassFFI.xcframework"
-echo "built $here/TVPassFFI.xcframework"
+python3 "$here/xcframework.py" assemble "$here/TVPassFFI.xcframework" "$gen/TVPassFFI.h" \
+  "$gen/TVPassFFI.modulemap" "$libs"
+python3 "$here/xcframework.py" package "$here/TVPassFFI.xcframework" "$out/dist" "$url"
+python3 "$here/xcframework.py" check "$here/TVPassFFI.xcframework" "$out/dist"
+python3 "$here/xcframework.py" self-test "$here/TVPassFFI.xcframework" "$out/dist"
