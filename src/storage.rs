@@ -2,8 +2,8 @@
 //! profiles, the chosen MVPD and the device identifier.
 //!
 //! The host decides where secrets live by implementing [`Storage`] (Keychain on Apple
-//! platforms, encrypted preferences on Android). [`MemoryStorage`] and [`FileStorage`] are
-//! ready for tests, services and command-line tools.
+//! platforms, values sealed with an Android Keystore key on Android). [`MemoryStorage`] and
+//! [`FileStorage`] are ready for tests, services and command-line tools.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What can be checked of the Android AAR without an Android toolchain: assembles an AAR with the
 # layout the Gradle build produces (AndroidManifest.xml, classes.jar with the compiled Kotlin
-# bindings, jni/<abi>/libtvpass.so, proguard.txt, R.txt) around the host library built with the
+# bindings and Android classes, jni/<abi>/libtvpass.so, proguard.txt, R.txt, res/xml backup rules) around the host library built with the
 # size profile in its mobile variant (no HTTP stack of its own: the app passes
 # HttpUrlConnectionTransport), and verifies its entries and that every .so is linked for 16 KB
 # pages. The real AAR comes from android/build-aar.sh, which checks it with this script:
@@ -17,7 +17,7 @@ verify() { # aar abis...
   shift
   local entries classes tmp
   entries="$(jar --list --file "$aar")"
-  for want in AndroidManifest.xml classes.jar proguard.txt R.txt; do
+  for want in AndroidManifest.xml classes.jar proguard.txt R.txt res/xml/tvpass_backup_rules.xml res/xml/tvpass_data_extraction_rules.xml; do
     grep -qx "$want" <<<"$entries" || { echo "AAR lacks $want" >&2; return 1; }
   done
   for abi in "$@"; do
@@ -26,7 +26,7 @@ verify() { # aar abis...
   tmp="$(mktemp -d)"
   (cd "$tmp" && jar --extract --file "$aar")
   classes="$(jar --list --file "$tmp/classes.jar")"
-  for want in dev/tvpass/PassClient.class dev/tvpass/Storage.class dev/tvpass/Decision.class dev/tvpass/HttpUrlConnectionTransport.class; do
+  for want in dev/tvpass/PassClient.class dev/tvpass/Storage.class dev/tvpass/Decision.class dev/tvpass/HttpUrlConnectionTransport.class dev/tvpass/android/KeystoreStorage.class dev/tvpass/android/LogcatLogger.class; do
     grep -qx "$want" <<<"$classes" || { echo "classes.jar lacks $want" >&2; rm -rf "$tmp"; return 1; }
   done
   local status=0
@@ -46,12 +46,16 @@ cd "$root"
 source scripts/cross-env.sh
 lib="$(build_mobile_cdylib)"
 
-cd "$here"
+# The Android library's classes (bindings, transport, KeystoreStorage, LogcatLogger), compiled
+# against android-all by android/pom.xml.
+cd "$here/android"
 mvn -B -q --no-transfer-progress package -DskipTests -Dtvpass.generated="$here/target/generated-sources/uniffi"
+cd "$here"
 stage="$here/target/aar"
 rm -rf "$stage" && mkdir -p "$stage/jni/x86_64"
 cp android/src/main/AndroidManifest.xml "$stage/"
-cp target/tvpass-jvm-0.1.0.jar "$stage/classes.jar"
+cp -r android/src/main/res "$stage/res"
+cp android/target/tvpass-android-jvm-0.1.0.jar "$stage/classes.jar"
 cp "$root/$lib" "$stage/jni/x86_64/libtvpass.so"
 cp android/consumer-rules.pro "$stage/proguard.txt"
 : > "$stage/R.txt"

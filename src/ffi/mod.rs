@@ -21,7 +21,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Storage the app implements: Keychain on Apple platforms, encrypted preferences on Android.
+/// Storage the app implements: the Keychain on Apple platforms (`KeychainStorage`), the Android
+/// Keystore on Android (`KeystoreStorage`).
 /// Return `null`/`nil` for a missing value; failures may be swallowed (the SDK starts over).
 #[uniffi::export(with_foreign)]
 pub trait Storage: Send + Sync {

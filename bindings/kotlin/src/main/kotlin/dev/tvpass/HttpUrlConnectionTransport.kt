@@ -18,7 +18,7 @@ import javax.net.ssl.SSLException
  * deadlines and error decoding stay in the SDK.
  *
  * ```kotlin
- * val client = PassClient(config, EncryptedPreferencesStorage(context),
+ * val client = PassClient(config, KeystoreStorage(context),
  *     blockingTransport = HttpUrlConnectionTransport())
  * ```
  *
@@ -87,7 +87,9 @@ class HttpUrlConnectionTransport : BlockingHttpTransport {
         }
         val status = connection.responseCode
         val max = parts.maxResponseBytes.toLong()
-        if (connection.contentLengthLong > max) throw HttpException.TooLarge()
+        // The header itself: getContentLengthLong() needs API 24 and the library supports 23.
+        val declared = connection.getHeaderField("Content-Length")?.trim()?.toLongOrNull() ?: -1L
+        if (declared > max) throw HttpException.TooLarge()
         val bytes = (if (status >= 400) connection.errorStream else connection.inputStream)
             ?.use { read(it, max) } ?: ByteArray(0)
         val headers = ArrayList<HttpHeader>(12)

@@ -5,11 +5,6 @@ import kotlinx.coroutines.async
 import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.runBlocking
-import java.net.URI
-import java.net.http.HttpClient
-import java.net.http.HttpRequest
-import java.net.http.HttpResponse
-import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicInteger
 import kotlin.test.Test
 import kotlin.test.assertEquals
@@ -17,42 +12,6 @@ import kotlin.test.assertFailsWith
 import kotlin.test.assertIs
 import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
-
-/** A Storage kept in a map, as an app would keep it in encrypted preferences. */
-class MapStorage : Storage {
-    val values = ConcurrentHashMap<String, String>()
-    override fun get(key: String): String? = values[key]
-    override fun set(key: String, value: String) { values[key] = value }
-    override fun remove(key: String) { values.remove(key) }
-}
-
-/** The emulator's admin API. */
-object Emulator {
-    val base: String = System.getProperty("tvpass.emulator")?.takeIf { it.isNotEmpty() }
-        ?: error("set -Dtvpass.emulator to the emulator's base URL")
-    private val http = HttpClient.newHttpClient()
-
-    private fun send(method: String, path: String, body: String = ""): String {
-        val req = HttpRequest.newBuilder(URI.create(base + path))
-            .method(method, HttpRequest.BodyPublishers.ofString(body))
-            .header("content-type", "application/json")
-            .build()
-        val res = http.send(req, HttpResponse.BodyHandlers.ofString())
-        check(res.statusCode() < 300) { "admin $path answered ${res.statusCode()}" }
-        return res.body()
-    }
-
-    fun reset() { send("POST", "/__emulator/reset") }
-    fun complete(code: String) { send("POST", "/__emulator/sessions/$code/complete", "{\"attributes\": {\"zip\": \"10001\"}}") }
-    fun advanceSeconds(s: Long) { send("POST", "/__emulator/clock/advance", "{\"seconds\": $s}") }
-    fun requests(): String = send("GET", "/__emulator/requests")
-    /** Holds the next decision answer for `ms` milliseconds. */
-    fun delayDecisions(ms: Int) {
-        send("POST", "/__emulator/faults", "{\"path\": \"/api/v2/REF30/decisions\", \"fault\": {\"kind\": \"delay\", \"ms\": $ms}, \"remaining\": 1}")
-    }
-    fun count(prefix: String): Int =
-        Regex("\"path\":\"([^\"]*)\"").findAll(send("GET", "/__emulator/requests")).count { it.groupValues[1].startsWith(prefix) }
-}
 
 class TvPassTest {
     private fun config(deviceId: String? = null) = ClientConfig(
