@@ -7,7 +7,7 @@ use crate::http::{HeaderMap, HeaderName, HeaderValue, HttpTransport};
 use crate::model::{Configuration, Profile};
 use crate::registration::Registration;
 use crate::secret::Secret;
-use crate::sso::{PartnerFrameworkStatus, PlatformIdentity, SsoHeaders, SsoScope};
+use crate::sso::{IdentityKeys, PartnerFrameworkStatus, PlatformIdentity, SsoHeaders, SsoScope};
 use crate::storage::{MemoryStorage, Storage, Store};
 use crate::transport::{bearer, header_map, Answer, Request, Transport};
 use base64::engine::general_purpose::STANDARD;
@@ -406,6 +406,7 @@ impl PassClientBuilder {
                 redirect_url: self.redirect_url,
                 configuration: Mutex::new(None),
                 profiles: Mutex::new(profiles),
+                profiles_checked: Mutex::new(None),
                 preauthorized: Mutex::new(HashMap::new()),
                 session_generation: AtomicU64::new(0),
                 sso: RwLock::new(sso),
@@ -451,6 +452,10 @@ pub(crate) struct Inner {
     pub redirect_url: String,
     pub configuration: Mutex<Option<(Instant, Configuration)>>,
     pub profiles: Mutex<Vec<Profile>>,
+    /// The single sign-on identities under which the profiles were last read from the service
+    /// by this client (`None`: not yet). While an identity is set and differs, the cache may lack
+    /// profiles that other apps of the same identity created, so the service is asked.
+    pub profiles_checked: Mutex<Option<IdentityKeys>>,
     pub preauthorized: Mutex<HashMap<(String, String), i64>>,
     pub session_generation: AtomicU64,
     /// Single sign-on headers (platform identity, service token, partner status, visitor).
@@ -680,23 +685,48 @@ impl PassClient {
         f(&mut self.inner.sso.write().unwrap_or_else(|e| e.into_inner()))
     }
 
+    /// The single sign-on identities in force now.
+    pub(crate) fn identity_keys(&self) -> IdentityKeys {
+        self.inner
+            .sso
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys
+            .clone()
+    }
+
+    /// Changes the identities; when whom they name changes, the profiles the old identities
+    /// brought and the cached preauthorizations are dropped.
+    fn change_identity(
+        &self,
+        f: impl FnOnce(&mut SsoHeaders) -> Result<(), PassError>,
+    ) -> Result<(), PassError> {
+        let (before, after) = self.with_sso(|s| {
+            let before = s.keys.clone();
+            f(s).map(|()| (before, s.keys.clone()))
+        })?;
+        if before != after {
+            self.forget_profiles_of(&before.changed(&after));
+            self.forget_preauthorizations();
+        }
+        Ok(())
+    }
+
     /// Sets or clears the platform identity (e.g. after the platform's identity service hands
-    /// out a fresh token). Cached preauthorizations are dropped: they may have come from a
-    /// profile of the old identity.
+    /// out a fresh token). A token for another subject, or none, drops the `platformSSO` profiles
+    /// of the old one and the cached preauthorizations; the next [`profiles`](Self::profiles)
+    /// asks the service.
     pub fn set_platform_identity(
         &self,
         identity: Option<PlatformIdentity>,
     ) -> Result<(), PassError> {
-        self.with_sso(|s| s.set_platform_identity(identity.as_ref()))?;
-        self.forget_preauthorizations();
-        Ok(())
+        self.change_identity(|s| s.set_platform_identity(identity.as_ref()))
     }
 
-    /// Sets or clears the service token. Cached preauthorizations are dropped.
+    /// Sets or clears the service token. A token for another subject, or none, drops the
+    /// `serviceTokenSSO` profiles of the old one and the cached preauthorizations.
     pub fn set_service_token(&self, token: Option<&str>) -> Result<(), PassError> {
-        self.with_sso(|s| s.set_service_token(token))?;
-        self.forget_preauthorizations();
-        Ok(())
+        self.change_identity(|s| s.set_service_token(token))
     }
 
     /// Sets or clears the Experience Cloud visitor id.
@@ -705,9 +735,26 @@ impl PassClient {
     }
 
     /// Sets or clears the partner framework status sent on profiles and decisions (the partner
-    /// calls set it too). Keep it current while the user uses partner single sign-on.
-    pub fn set_partner_framework_status(&self, status: Option<&PartnerFrameworkStatus>) {
-        self.with_sso(|s| s.set_partner_status(status));
+    /// calls set it too). Keep it current while the user uses partner single sign-on. Another
+    /// provider, or no granted access, drops the `appleSSO` profiles of the old one.
+    ///
+    /// A status that names a provider without an expiration date is refused with
+    /// [`PassError::InvalidConfiguration`] naming `partner_framework_status` (the header's page
+    /// requires `expirationDate`); the previous status stays.
+    pub fn set_partner_framework_status(
+        &self,
+        status: Option<&PartnerFrameworkStatus>,
+    ) -> Result<(), PassError> {
+        if status.is_some_and(PartnerFrameworkStatus::lacks_expiration) {
+            return Err(PassError::config(
+                "partner_framework_status",
+                crate::sso::PartnerStatusProblem::NoExpiration.to_string(),
+            ));
+        }
+        self.change_identity(|s| {
+            s.set_partner_status(status);
+            Ok(())
+        })
     }
 
     pub(crate) fn forget_preauthorizations(&self) {

@@ -78,6 +78,10 @@ pub enum PartnerStatusProblem {
     NotGranted(PartnerAccessStatus),
     /// The framework names no provider.
     NoProvider,
+    /// The framework gives no expiration date for the provider login. The header's page makes
+    /// `frameworkProviderInfo.expirationDate` required, so the SDK never sends a status without
+    /// it (Apple: request `includeAuthenticationExpirationDate`).
+    NoExpiration,
     /// The provider login has expired.
     Expired,
 }
@@ -87,6 +91,7 @@ impl std::fmt::Display for PartnerStatusProblem {
         match self {
             Self::NotGranted(s) => write!(f, "access status is {}, not granted", s.as_str()),
             Self::NoProvider => f.write_str("no provider id"),
+            Self::NoExpiration => f.write_str("no expiration date for the provider login"),
             Self::Expired => f.write_str("the provider login has expired"),
         }
     }
@@ -94,13 +99,13 @@ impl std::fmt::Display for PartnerStatusProblem {
 
 impl PartnerFrameworkStatus {
     /// A status for a user who granted access and is logged in with `provider_id` until
-    /// `expiration_ms`.
-    pub fn granted(provider_id: impl Into<String>, expiration_ms: Option<i64>) -> Self {
+    /// `expiration_ms` (ms since the Unix epoch; the header requires it).
+    pub fn granted(provider_id: impl Into<String>, expiration_ms: i64) -> Self {
         Self {
             access_status: PartnerAccessStatus::Granted,
             access_error: None,
             provider_id: Some(provider_id.into()),
-            expiration_ms,
+            expiration_ms: Some(expiration_ms),
             provider_error: None,
         }
     }
@@ -129,10 +134,17 @@ impl PartnerFrameworkStatus {
         {
             return Some(PartnerStatusProblem::NoProvider);
         }
-        if self.expiration_ms.is_some_and(|t| t <= now_ms) {
-            return Some(PartnerStatusProblem::Expired);
+        match self.expiration_ms {
+            None => Some(PartnerStatusProblem::NoExpiration),
+            Some(t) if t <= now_ms => Some(PartnerStatusProblem::Expired),
+            Some(_) => None,
         }
-        None
+    }
+
+    /// Whether the status names a provider without the expiration date the header requires:
+    /// such a status is never sent.
+    pub fn lacks_expiration(&self) -> bool {
+        self.provider_id.is_some() && self.expiration_ms.is_none()
     }
 
     /// The JSON document of the header.
@@ -206,6 +218,67 @@ impl PlatformIdentity {
     }
 }
 
+/// Whom the single sign-on identities name, as digests (never a token or a subject itself): a
+/// fresh token for the same subject keeps its key, another subject changes it. The profiles an
+/// identity brings (`platformSSO`, `serviceTokenSSO`, `appleSSO`) are valid only while its key
+/// stays the same.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct IdentityKeys {
+    platform: Option<String>,
+    service_token: Option<String>,
+    partner: Option<String>,
+}
+
+impl IdentityKeys {
+    /// Whether any identity is set.
+    pub fn any(&self) -> bool {
+        self.platform.is_some() || self.service_token.is_some() || self.partner.is_some()
+    }
+
+    /// Whether `self` and `other` name the same platform identity and service token subjects
+    /// (the partner provider aside).
+    pub fn same_but_partner(&self, other: &Self) -> bool {
+        self.platform == other.platform && self.service_token == other.service_token
+    }
+
+    /// The profile types brought by the identities that differ between `self` and `other`.
+    pub fn changed(&self, other: &Self) -> Vec<crate::model::ProfileType> {
+        use crate::model::ProfileType;
+        let mut out = Vec::new();
+        if self.platform != other.platform {
+            out.push(ProfileType::PlatformSso);
+        }
+        if self.service_token != other.service_token {
+            out.push(ProfileType::ServiceTokenSso);
+        }
+        if self.partner != other.partner {
+            out.push(ProfileType::AppleSso);
+        }
+        out
+    }
+}
+
+fn digest(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    crate::client::hex(&Sha256::digest(text.as_bytes()))
+}
+
+/// The key of a token: its JWS `sub` claim where it is a JWS with one (Amazon's subject token, a
+/// service token), else the whole token (Roku's connect token is opaque).
+fn token_key(kind: &str, token: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let subject = token
+        .split('.')
+        .nth(1)
+        .and_then(|p| URL_SAFE_NO_PAD.decode(p.trim_end_matches('=')).ok())
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|v| v.get("sub").and_then(Value::as_str).map(str::to_string));
+    match subject {
+        Some(sub) => digest(&format!("{kind}\nsub\n{sub}")),
+        None => digest(&format!("{kind}\ntoken\n{token}")),
+    }
+}
+
 /// The single sign-on identities of a client, as ready header values (all marked sensitive, so
 /// that no `Debug` output shows them).
 #[derive(Debug, Clone, Default)]
@@ -216,6 +289,8 @@ pub(crate) struct SsoHeaders {
     pub partner_status: Option<HeaderValue>,
     /// `AP-Visitor-Identifier`: every session, profile, partner, decision and logout call.
     pub visitor: Option<HeaderValue>,
+    /// Whom the identities name.
+    pub keys: IdentityKeys,
 }
 
 /// Which single sign-on headers a call carries.
@@ -288,8 +363,10 @@ impl SsoHeaders {
             .transpose()?;
         self.identity.remove("adobe-subject-token");
         self.identity.remove("x-roku-reserved-roku-connect-token");
-        if let Some((name, v)) = value {
+        self.keys.platform = None;
+        if let (Some((name, v)), Some(i)) = (value, identity) {
             self.identity.insert(HeaderName::from_static(name), v);
+            self.keys.platform = Some(token_key(name, i.header().1.expose()));
         }
         Ok(())
     }
@@ -299,9 +376,11 @@ impl SsoHeaders {
             .map(|t| sensitive_value("service_token", t))
             .transpose()?;
         self.identity.remove("ad-service-token");
-        if let Some(v) = value {
+        self.keys.service_token = None;
+        if let (Some(v), Some(t)) = (value, token) {
             self.identity
                 .insert(HeaderName::from_static("ad-service-token"), v);
+            self.keys.service_token = Some(token_key("ad-service-token", t.trim()));
         }
         Ok(())
     }
@@ -319,6 +398,11 @@ impl SsoHeaders {
             v.set_sensitive(true);
             Some(v)
         });
+        // The provider the user is logged in with at the framework, while access is granted.
+        self.keys.partner = status
+            .filter(|s| s.access_status == PartnerAccessStatus::Granted)
+            .and_then(|s| s.provider_id.as_deref())
+            .map(|p| digest(&format!("partner\n{p}")));
     }
 
     pub fn is_empty(&self) -> bool {

@@ -396,7 +396,7 @@ fn partner_framework_status_header_and_checks() {
     use tvpass::{
         PartnerAccessStatus, PartnerFrameworkError, PartnerFrameworkStatus, PartnerStatusProblem,
     };
-    let mut s = PartnerFrameworkStatus::granted("Mvpd1", Some(2025430636000));
+    let mut s = PartnerFrameworkStatus::granted("Mvpd1", 2025430636000);
     s.provider_error = Some(PartnerFrameworkError {
         code: "E1".into(),
         message: "m".into(),

@@ -54,7 +54,7 @@ fn far_future_s() -> i64 {
 }
 
 fn status_granted(emu: &Emulator) -> PartnerFrameworkStatus {
-    PartnerFrameworkStatus::granted("Cablevision", Some(emu.now_ms() + 86_400_000))
+    PartnerFrameworkStatus::granted("Cablevision", emu.now_ms() + 86_400_000)
 }
 
 fn sent(emu: &Emulator, method: &str, path: &str) -> Vec<LoggedRequest> {
@@ -227,7 +227,7 @@ async fn partner_fallbacks_lead_to_the_basic_flow() {
     assert_eq!(s.missing_parameters, ["mvpd"]);
 
     // Granted, but the MVPD only appears in the platform picker: configuration_fallback.
-    let spectrum = PartnerFrameworkStatus::granted("spectrum", None);
+    let spectrum = PartnerFrameworkStatus::granted("spectrum", emu.now_ms() + 86_400_000);
     let s = c.partner_session(PARTNER_APPLE, &spectrum).await.unwrap();
     assert_eq!(s.action, SessionAction::Authenticate);
     assert_eq!(s.reason, SessionReason::ConfigurationFallback);
@@ -244,7 +244,7 @@ async fn partner_fallbacks_lead_to_the_basic_flow() {
     assert_eq!(p.profile_type, ProfileType::Regular);
 
     // An expired provider login: pfs_fallback, MVPD preselected.
-    let expired = PartnerFrameworkStatus::granted("Cablevision", Some(emu.now_ms() - 1));
+    let expired = PartnerFrameworkStatus::granted("Cablevision", emu.now_ms() - 1);
     let s = c.partner_session(PARTNER_APPLE, &expired).await.unwrap();
     assert_eq!(
         (s.action, s.reason),
@@ -272,8 +272,14 @@ async fn partner_profile_errors_are_typed_and_hopeless_statuses_send_nothing() {
     let saml = framework_login(&emu, &s.authentication_request.unwrap().request);
     emu.clear_requests();
 
-    // Refused on the device: not granted, no provider, expired. No request.
+    // Refused on the device: not granted, no provider, no expiration date (the header requires
+    // it), expired. No request.
+    let no_expiry = PartnerFrameworkStatus {
+        expiration_ms: None,
+        ..status_granted(&emu)
+    };
     for (bad, problem) in [
+        (no_expiry.clone(), "no expiration date"),
         (
             PartnerFrameworkStatus::without_provider(PartnerAccessStatus::NotDetermined),
             "notDetermined",
@@ -283,7 +289,7 @@ async fn partner_profile_errors_are_typed_and_hopeless_statuses_send_nothing() {
             "no provider",
         ),
         (
-            PartnerFrameworkStatus::granted("Cablevision", Some(emu.now_ms() - 1000)),
+            PartnerFrameworkStatus::granted("Cablevision", emu.now_ms() - 1000),
             "expired",
         ),
     ] {
@@ -294,6 +300,20 @@ async fn partner_profile_errors_are_typed_and_hopeless_statuses_send_nothing() {
             }
             other => panic!("{other:?}"),
         }
+    }
+    // The session call refuses a status without an expiration date too, and so does the setter.
+    for err in [
+        c.partner_session(PARTNER_APPLE, &no_expiry)
+            .await
+            .unwrap_err(),
+        c.set_partner_framework_status(Some(&no_expiry))
+            .unwrap_err(),
+    ] {
+        assert!(
+            matches!(&err, PassError::InvalidConfiguration { setting, reason }
+                if *setting == "partner_framework_status" && reason.contains("expiration")),
+            "{err:?}"
+        );
     }
     assert!(matches!(
         c.partner_profile(PARTNER_APPLE, &status, " \n").await,
@@ -306,7 +326,7 @@ async fn partner_profile_errors_are_typed_and_hopeless_statuses_send_nothing() {
 
     // The service's checks: a provider it cannot map, a provider of another MVPD, a forged
     // response. Each is its documented code, and none was retried.
-    let unknown = PartnerFrameworkStatus::granted("NoSuchProvider", None);
+    let unknown = PartnerFrameworkStatus::granted("NoSuchProvider", emu.now_ms() + 86_400_000);
     let err = c
         .partner_profile(PARTNER_APPLE, &unknown, &saml)
         .await
@@ -316,7 +336,7 @@ async fn partner_profile_errors_are_typed_and_hopeless_statuses_send_nothing() {
         Some(ErrorCode::PfsProviderIdNotDetermined)
     );
     assert!(err.error_code().unwrap().is_partner_status());
-    let other = PartnerFrameworkStatus::granted("spectrum", None);
+    let other = PartnerFrameworkStatus::granted("spectrum", emu.now_ms() + 86_400_000);
     let err = c
         .partner_profile(PARTNER_APPLE, &other, &saml)
         .await
@@ -582,4 +602,241 @@ async fn sso_tokens_stay_out_of_logs_debug_and_errors() {
     )[0];
     assert_eq!(r.header("adobe-subject-token"), Some(subject.as_str()));
     assert_eq!(r.header("ap-visitor-identifier"), Some("secret-ecid-value"));
+}
+
+/// Logs `client` in to `mvpd` with the basic flow (the user finishes at once).
+async fn basic_login(emu: &Emulator, client: &PassClient, mvpd: &str) -> tvpass::Profile {
+    let s = client.create_session(mvpd).await.unwrap();
+    emu.complete_authentication(s.code.as_deref().unwrap(), Default::default())
+        .unwrap();
+    client.await_profile(&s).await.unwrap()
+}
+
+fn mvpds_and_types(profiles: &[tvpass::Profile]) -> Vec<(String, ProfileType)> {
+    profiles
+        .iter()
+        .map(|p| (p.mvpd.clone(), p.profile_type.clone()))
+        .collect()
+}
+
+/// A device whose storage already holds a regular profile, then an SSO identity whose other app
+/// created a profile at another MVPD: `profiles()` shows both with one request, then serves the
+/// cache; single logout by the other app removes the shared one at the next Deny; changing or
+/// clearing the identity drops what it brought.
+async fn sso_profiles_stay_visible(
+    identity: impl Fn(tvpass::PassClientBuilder) -> tvpass::PassClientBuilder,
+    shared_mvpd: &str,
+    own_mvpd: &str,
+    sso_type: ProfileType,
+    set_other_subject: impl Fn(&PassClient),
+    clear: impl Fn(&PassClient),
+) {
+    let emu = emulator().await;
+    // Another app of the same identity logs in to the shared MVPD.
+    let other = identity(builder(&emu).device_id("device-of-the-other-app"))
+        .build()
+        .unwrap();
+    basic_login(&emu, &other, shared_mvpd).await;
+
+    // This device logged in to its own MVPD earlier, without single sign-on.
+    let storage = Arc::new(MemoryStorage::new());
+    let device = || {
+        builder(&emu)
+            .device_id("this-device")
+            .storage(storage.clone())
+    };
+    basic_login(&emu, &device().build().unwrap(), own_mvpd).await;
+
+    // A warm start without SSO: the cache answers, 1 request to authorize.
+    let warm = device().build().unwrap();
+    emu.clear_requests();
+    let own = vec![(own_mvpd.to_string(), ProfileType::Regular)];
+    assert_eq!(mvpds_and_types(&warm.profiles().await.unwrap()), own);
+    assert!(emu.requests().is_empty(), "served from the cache");
+    assert!(warm.authorize(own_mvpd, "news").await.unwrap().is_permit());
+    assert_eq!(emu.requests().len(), 1);
+
+    // The app now presents the identity: 1 request shows the other app's profile beside its own.
+    let sso = identity(device()).build().unwrap();
+    emu.clear_requests();
+    let mut both = vec![
+        (shared_mvpd.to_string(), sso_type.clone()),
+        (own_mvpd.to_string(), ProfileType::Regular),
+    ];
+    both.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(mvpds_and_types(&sso.profiles().await.unwrap()), both);
+    assert_eq!(emu.requests().len(), 1);
+    assert!(emu.requests()[0].path.ends_with("/profiles"));
+    // After that the cache answers, for all profiles and for one.
+    assert_eq!(mvpds_and_types(&sso.profiles().await.unwrap()), both);
+    let one = sso.profile(shared_mvpd).await.unwrap().unwrap();
+    assert_eq!(one.profile_type, sso_type.clone());
+    assert_eq!(
+        emu.requests().len(),
+        1,
+        "no request while the identity stays"
+    );
+    assert!(sso
+        .authorize(shared_mvpd, "news")
+        .await
+        .unwrap()
+        .is_permit());
+
+    // `profile(mvpd)` of a fresh client with the identity: one request too.
+    let fresh = identity(device()).build().unwrap();
+    emu.clear_requests();
+    assert_eq!(
+        fresh
+            .profile(shared_mvpd)
+            .await
+            .unwrap()
+            .unwrap()
+            .profile_type,
+        sso_type
+    );
+    assert_eq!(emu.requests().len(), 1);
+
+    // Another subject: the profiles of the old one are dropped at once, the service is asked.
+    set_other_subject(&sso);
+    assert_eq!(mvpds_and_types(&sso.cached_profiles()), own);
+    emu.clear_requests();
+    assert_eq!(mvpds_and_types(&sso.profiles().await.unwrap()), own);
+    assert_eq!(emu.requests().len(), 1, "asked under the new identity");
+    // Cleared: the cache answers again, without the shared profile.
+    clear(&sso);
+    emu.clear_requests();
+    assert_eq!(mvpds_and_types(&sso.profiles().await.unwrap()), own);
+    assert!(emu.requests().is_empty());
+
+    // Single logout by the other app: gone at the next Deny.
+    let sso = identity(device()).build().unwrap();
+    assert_eq!(mvpds_and_types(&sso.profiles().await.unwrap()), both);
+    other.logout(shared_mvpd).await.unwrap();
+    let d = sso.authorize(shared_mvpd, "news").await.unwrap();
+    assert!(
+        matches!(
+            d,
+            Decision::Deny {
+                reason: DenyReason::ProfileMissing,
+                ..
+            }
+        ),
+        "{d:?}"
+    );
+    emu.clear_requests();
+    assert_eq!(mvpds_and_types(&sso.profiles().await.unwrap()), own);
+    assert!(
+        emu.requests().is_empty(),
+        "the Deny removed it from the cache"
+    );
+    // A new client of the identity asks and sees the same.
+    assert_eq!(
+        mvpds_and_types(
+            &identity(device())
+                .build()
+                .unwrap()
+                .profiles()
+                .await
+                .unwrap()
+        ),
+        own
+    );
+}
+
+#[tokio::test]
+async fn platform_identity_profiles_of_other_apps_appear_beside_cached_ones() {
+    let token = jws("fire-tv-household-9", far_future_s());
+    sso_profiles_stay_visible(
+        |b| b.platform_identity(PlatformIdentity::adobe_subject_token(token.clone())),
+        "Cablevision",
+        "Spectrum",
+        ProfileType::PlatformSso,
+        |c| {
+            c.set_platform_identity(Some(PlatformIdentity::adobe_subject_token(jws(
+                "someone-else",
+                far_future_s(),
+            ))))
+            .unwrap()
+        },
+        |c| c.set_platform_identity(None).unwrap(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn service_token_profiles_of_other_apps_appear_beside_cached_ones() {
+    let token = jws("programmer-user-9", far_future_s());
+    sso_profiles_stay_visible(
+        |b| b.service_token(token.clone()),
+        "Spectrum",
+        "Cablevision",
+        ProfileType::ServiceTokenSso,
+        |c| {
+            c.set_service_token(Some(&jws("programmer-user-10", far_future_s())))
+                .unwrap()
+        },
+        |c| c.set_service_token(None).unwrap(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_fresh_token_for_the_same_subject_keeps_the_cache() {
+    let emu = emulator().await;
+    let c = builder(&emu)
+        .platform_identity(PlatformIdentity::adobe_subject_token(jws(
+            "user-a",
+            4_000_000_000,
+        )))
+        .build()
+        .unwrap();
+    basic_login(&emu, &c, "Cablevision").await;
+    c.profiles().await.unwrap();
+    emu.clear_requests();
+    // The platform hands out a new token (another expiry) for the same user.
+    c.set_platform_identity(Some(PlatformIdentity::adobe_subject_token(jws(
+        "user-a",
+        4_000_000_001,
+    ))))
+    .unwrap();
+    assert_eq!(c.profiles().await.unwrap().len(), 1);
+    assert!(emu.requests().is_empty(), "same subject: the cache answers");
+    // Another subject: asked again.
+    c.set_platform_identity(Some(PlatformIdentity::adobe_subject_token(jws(
+        "user-b",
+        4_000_000_001,
+    ))))
+    .unwrap();
+    c.profiles().await.unwrap();
+    assert_eq!(emu.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn the_partner_status_carries_its_expiry_on_the_wire() {
+    let emu = emulator().await;
+    let c = builder(&emu).build().unwrap();
+    let expiry = emu.partner_login_expiration_ms();
+    let status = PartnerFrameworkStatus::granted("Cablevision", expiry);
+    c.partner_session(PARTNER_APPLE, &status).await.unwrap();
+    let sent = sent(&emu, "POST", "/api/v2/REF30/sessions/sso/Apple");
+    let header = sent[0].header("ap-partner-framework-status").unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(&STANDARD.decode(header).unwrap()).unwrap();
+    assert_eq!(
+        json["frameworkProviderInfo"]["expirationDate"],
+        serde_json::json!(expiry.to_string()),
+        "a string of milliseconds"
+    );
+    // Profiles and decisions carry the same status, and a partner profile appears with one
+    // request once the status is set.
+    c.profiles().await.unwrap();
+    let p = sent_last(&emu, "/api/v2/REF30/profiles");
+    assert_eq!(p.header("ap-partner-framework-status"), Some(header));
+}
+
+fn sent_last(emu: &Emulator, path: &str) -> LoggedRequest {
+    emu.requests()
+        .into_iter()
+        .rfind(|r| r.path == path)
+        .unwrap()
 }

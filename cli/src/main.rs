@@ -82,9 +82,19 @@ enum Command {
         /// A file with the partner framework's SAML response (needed against a server).
         #[arg(long, requires = "partner")]
         saml_response: Option<std::path::PathBuf>,
+        /// When the partner framework's provider login expires, in ms since the Unix epoch (the
+        /// framework's authentication expiration date; needed against a server, the emulated
+        /// partner supplies one).
+        #[arg(long, requires = "partner")]
+        partner_expiry: Option<i64>,
     },
-    /// The device's profiles.
-    Profiles,
+    /// The profiles the service has for this device (with single sign-on, those of other apps
+    /// of the same identity too).
+    Profiles {
+        /// The profiles kept on this device instead, without a request.
+        #[arg(long)]
+        cached: bool,
+    },
     /// Preauthorize resources (catalogue filtering).
     Preauthorize {
         /// The MVPD id.
@@ -419,6 +429,7 @@ async fn run_with(
             partner: Some(partner),
             provider_id,
             saml_response,
+            partner_expiry,
         } => {
             let partner = if partner.eq_ignore_ascii_case(PARTNER_APPLE) {
                 PARTNER_APPLE.to_string()
@@ -435,8 +446,19 @@ async fn run_with(
                     .ok_or_else(|| config_error("mvpd", "the MVPD has no platform mapping id"))?,
                 (None, None) => return Err(config_error("provider_id", "required")),
             };
-            // What the platform framework reports for a user logged in with the provider.
-            let status = PartnerFrameworkStatus::granted(provider, None);
+            // What the platform framework reports for a user logged in with the provider, with the
+            // login's expiration date, which the header requires.
+            let expiry = match (partner_expiry, &emulator) {
+                (Some(ms), _) => ms,
+                (None, Some(emu)) => emu.partner_login_expiration_ms(),
+                (None, None) => {
+                    return Err(config_error(
+                        "partner_expiry",
+                        "the partner framework's login expiration date is required",
+                    ))
+                }
+            };
+            let status = PartnerFrameworkStatus::granted(provider, expiry);
             let s = client.partner_session(&partner, &status).await?;
             let Some(request) = s.authentication_request.clone() else {
                 // A fallback to the basic flow, or a profile that already applies.
@@ -490,8 +512,13 @@ async fn run_with(
             let s = client.create_session(&mvpd).await?;
             basic_login(&client, emulator, s, None, out).await
         }
-        Command::Profiles => {
-            for p in client.profiles().await? {
+        Command::Profiles { cached } => {
+            let profiles = if cached {
+                client.cached_profiles()
+            } else {
+                client.refresh_profiles().await?
+            };
+            for p in profiles {
                 out.print(
                     profile_json(&p),
                     format!(

@@ -359,3 +359,141 @@ fn doctor_passes_a_good_integration_and_explains_failures() {
     drop(emu);
     drop(rt);
 }
+
+/// `tvpass profiles` asks the service: with a platform identity, the profile another app of the
+/// same identity created appears beside the device's own; `--cached` shows the device's cache.
+#[test]
+fn profiles_shows_the_service_and_cached_shows_the_device() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let emu = rt.block_on(async {
+        let mut c = tvpass_emulator::EmulatorConfig::default();
+        c.throttling.enabled = false;
+        tvpass_emulator::Emulator::start(c).await.unwrap()
+    });
+    let base = emu.base_url();
+    let dir = fresh_dir();
+    let token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJob3VzZWhvbGQtNyIsImV4cCI6NDAwMDAwMDAwMH0.c2ln";
+    let login = |device: &str, sso: bool, mvpd: &str| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tvpass"));
+        cmd.env(
+            "TVPASS_STATE_DIR",
+            if sso { fresh_dir() } else { dir.clone() },
+        )
+        .args(["--base-url", &base, "--json", "--device-id", device]);
+        if sso {
+            cmd.args(["--subject-token", token]);
+        }
+        let mut child = cmd
+            .args(["login", "--mvpd", mvpd])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first: serde_json::Value =
+            serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+        emu.complete_authentication(first["code"].as_str().unwrap(), Default::default())
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+    };
+    let profiles = |args: &[&str]| -> Vec<(String, String)> {
+        let mut all = vec!["--base-url", &base, "--json", "--device-id", "this-device"];
+        all.extend_from_slice(args);
+        let (code, out, err) = tvpass_in(&dir, &all);
+        assert_eq!(code, 0, "{out}{err}");
+        out.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .map(|v| {
+                (
+                    v["mvpd"].as_str().unwrap().to_string(),
+                    v["type"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+
+    // This device logged in to Spectrum itself; another app of the household to Cablevision.
+    login("this-device", false, "Spectrum");
+    login("the-other-app", true, "Cablevision");
+    let own = vec![("Spectrum".to_string(), "Regular".to_string())];
+    assert_eq!(profiles(&["profiles", "--cached"]), own);
+    emu.clear_requests();
+    assert_eq!(
+        profiles(&["--subject-token", token, "profiles"]),
+        vec![
+            ("Cablevision".to_string(), "PlatformSso".to_string()),
+            ("Spectrum".to_string(), "Regular".to_string())
+        ]
+    );
+    let asked: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/v2/REF30/profiles")
+        .collect();
+    assert_eq!(asked.len(), 1, "profiles asks the service");
+    assert_eq!(asked[0].header("adobe-subject-token"), Some(token));
+    // Without the identity the service has only the device's own.
+    assert_eq!(profiles(&["profiles"]), own);
+    drop(rt);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Against a server, partner login needs the framework's expiration date; the emulated partner
+/// supplies one, and `--partner-expiry` sets it.
+#[test]
+fn partner_login_sends_the_framework_expiry() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let emu = rt.block_on(async {
+        let mut c = tvpass_emulator::EmulatorConfig::default();
+        c.throttling.enabled = false;
+        tvpass_emulator::Emulator::start(c).await.unwrap()
+    });
+    let base = emu.base_url();
+    let (code, _, err) = tvpass_in(
+        &fresh_dir(),
+        &[
+            "--base-url",
+            &base,
+            "login",
+            "--partner",
+            "apple",
+            "--mvpd",
+            "Cablevision",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("partner_expiry"), "{err}");
+    let expiry = (emu.now_ms() + 3_600_000).to_string();
+    let (_, _, _) = tvpass_in(
+        &fresh_dir(),
+        &[
+            "--base-url",
+            &base,
+            "login",
+            "--partner",
+            "apple",
+            "--mvpd",
+            "Cablevision",
+            "--partner-expiry",
+            &expiry,
+        ],
+    );
+    let sent = emu
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/api/v2/REF30/sessions/sso/Apple")
+        .expect("the partner session was asked");
+    use base64::Engine;
+    let json: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(sent.header("ap-partner-framework-status").unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        json["frameworkProviderInfo"]["expirationDate"],
+        expiry.as_str()
+    );
+    drop(rt);
+}

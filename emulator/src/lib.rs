@@ -35,6 +35,9 @@ pub use config::{
     Degradation, EmulatorConfig, MvpdConfig, ServiceProviderConfig, SoftwareStatementConfig,
     TempPassConfig, ThrottlingConfig, DEFAULT_SERVICE_PROVIDER, DEFAULT_SOFTWARE_STATEMENT,
 };
+
+/// How long the emulated partner framework's provider login lasts, in days.
+pub const PARTNER_LOGIN_DAYS: i64 = 30;
 pub use faults::{Fault, FaultRule};
 pub use persist::{StateError, STATE_FORMAT};
 pub use state::LoggedRequest;
@@ -233,6 +236,13 @@ impl Emulator {
         attributes: Map<String, Value>,
     ) -> Result<String, String> {
         api::partner::partner_login(&self.shared, partner, request, &attributes)
+    }
+
+    /// When the emulated partner framework says its provider login expires, ms on the
+    /// emulator's clock: [`PARTNER_LOGIN_DAYS`] from now (the framework's authentication
+    /// expiration date, which the `AP-Partner-Framework-Status` header carries).
+    pub fn partner_login_expiration_ms(&self) -> i64 {
+        self.now_ms() + PARTNER_LOGIN_DAYS * 86_400_000
     }
 
     /// Saves the protocol state (clients, tokens, sessions, profiles, TempPass usage, single

@@ -34,6 +34,10 @@ impl PassClient {
     ///   cannot be used; continue with the basic flow (the session has a code to poll with
     ///   [`await_profile`](Self::await_profile)).
     ///
+    /// A status that names a provider without an expiration date is refused before any request
+    /// ([`PassError::InvalidConfiguration`] naming `partner_framework_status`): the header's page
+    /// requires it.
+    ///
     /// The status is kept and sent on later profile and decision calls (see
     /// [`set_partner_framework_status`](Self::set_partner_framework_status)). Like
     /// [`create_session`](Self::create_session), it replaces a session being polled.
@@ -43,7 +47,9 @@ impl PassClient {
         status: &PartnerFrameworkStatus,
     ) -> Result<Session, PassError> {
         check_id("partner", partner)?;
-        self.set_partner_framework_status(Some(status));
+        // A status without a provider is sent (the service answers with a fallback to the basic
+        // flow); one with a provider but no expiration date is refused here.
+        self.set_partner_framework_status(Some(status))?;
         let inner = &self.inner;
         inner.session_generation.fetch_add(1, Ordering::SeqCst);
         let form = url::form_urlencoded::Serializer::new(String::new())
@@ -62,9 +68,9 @@ impl PassClient {
     /// The profile is kept like any other. `Ok(None)` when the service answered with no
     /// profile (partner single sign-on is not configured for the MVPD: use the basic flow).
     ///
-    /// A status that cannot succeed (not granted, no provider, expired) is refused on the device
-    /// with [`PassError::InvalidConfiguration`] naming `partner_framework_status`: no request is
-    /// sent.
+    /// A status that cannot succeed (not granted, no provider, no expiration date, expired) is
+    /// refused on the device with [`PassError::InvalidConfiguration`] naming
+    /// `partner_framework_status`: no request is sent.
     pub async fn partner_profile(
         &self,
         partner: &str,
@@ -84,7 +90,7 @@ impl PassClient {
                 "must be 1 byte to 256 KiB of text",
             ));
         }
-        self.set_partner_framework_status(Some(status));
+        self.set_partner_framework_status(Some(status))?;
         let inner = &self.inner;
         let form = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("SAMLResponse", &encode_saml_response(saml_response))
@@ -98,7 +104,22 @@ impl PassClient {
             .next();
         if let Some(p) = &found {
             self.remember_profiles(std::slice::from_ref(p), false);
+            self.partner_profile_checked();
         }
         Ok(found)
+    }
+
+    /// The partner's profile is what the service has for the partner status: the cache is as
+    /// good as read under it, unless another identity still waits to be read under.
+    fn partner_profile_checked(&self) {
+        let keys = self.identity_keys();
+        let mut checked = self
+            .inner
+            .profiles_checked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if checked.clone().unwrap_or_default().same_but_partner(&keys) {
+            *checked = Some(keys);
+        }
     }
 }

@@ -94,7 +94,9 @@ pub(crate) fn decode(body: &[u8]) -> Result<Vec<Profile>, PassError> {
 }
 
 impl PassClient {
-    fn cached_profiles(&self) -> Vec<Profile> {
+    /// The profiles kept on the device that are still valid, without a request (what
+    /// [`profiles`](Self::profiles) answers from when it may).
+    pub fn cached_profiles(&self) -> Vec<Profile> {
         let now = now_ms();
         let mut cache = self
             .inner
@@ -107,6 +109,21 @@ impl PassClient {
             self.inner.store.save("profiles", &*cache);
         }
         cache.clone()
+    }
+
+    /// Whether the cache can answer: no single sign-on identity is set, or this client has read
+    /// the profiles from the service under the identities in force. Other apps of the same
+    /// identity create and remove profiles that this device's cache cannot know of.
+    fn cache_answers(&self) -> bool {
+        let keys = self.identity_keys();
+        !keys.any()
+            || self
+                .inner
+                .profiles_checked
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+                == Some(&keys)
     }
 
     pub(crate) fn remember_profiles(&self, profiles: &[Profile], replace_all: bool) {
@@ -125,6 +142,26 @@ impl PassClient {
         self.inner.store.save("profiles", &*cache);
     }
 
+    /// Drops the cached profiles of these types (those an identity that changed brought) and
+    /// forgets under which identities the cache was read.
+    pub(crate) fn forget_profiles_of(&self, types: &[ProfileType]) {
+        *self
+            .inner
+            .profiles_checked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = None;
+        let mut cache = self
+            .inner
+            .profiles
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let before = cache.len();
+        cache.retain(|c| !types.contains(&c.profile_type));
+        if cache.len() != before {
+            self.inner.store.save("profiles", &*cache);
+        }
+    }
+
     pub(crate) fn forget_profile(&self, mvpd: &str) {
         let mut cache = self
             .inner
@@ -136,27 +173,44 @@ impl PassClient {
     }
 
     /// The device's profiles. Served from the cache while a cached profile is still valid
-    /// (profiles are kept until their `notAfter`); otherwise asks the service.
+    /// (profiles are kept until their `notAfter`, or until a Deny says one is gone), otherwise
+    /// from the service. With a single sign-on identity set (platform identity, service token,
+    /// partner status), the service is asked once per identity after the client is built or the
+    /// identity changes, so that profiles other apps of the same identity created appear.
     pub async fn profiles(&self) -> Result<Vec<Profile>, PassError> {
-        let cached = self.cached_profiles();
-        if !cached.is_empty() {
-            return Ok(cached);
+        if self.cache_answers() {
+            let cached = self.cached_profiles();
+            if !cached.is_empty() {
+                return Ok(cached);
+            }
         }
         self.refresh_profiles().await
     }
 
-    /// Asks the service for the device's profiles, bypassing the cache.
+    /// Asks the service for the device's profiles, bypassing the cache, and replaces the cache
+    /// with the answer.
     pub async fn refresh_profiles(&self) -> Result<Vec<Profile>, PassError> {
         let inner = &self.inner;
+        let keys = self.identity_keys();
         let answer = inner.call(&Call::get(inner.path(&["profiles"]))).await?;
         let profiles = decode(&answer.body)?;
         self.remember_profiles(&profiles, true);
+        *inner
+            .profiles_checked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(keys);
         Ok(profiles)
     }
 
-    /// The profile for one MVPD, from the cache while valid, otherwise from the service.
+    /// The profile for one MVPD, from the cache while valid, otherwise from the service. With a
+    /// single sign-on identity that this client has not read the profiles under, all profiles
+    /// are read once (one request, as for [`profiles`](Self::profiles)).
     pub async fn profile(&self, mvpd: &str) -> Result<Option<Profile>, PassError> {
         check_id("mvpd", mvpd)?;
+        if !self.cache_answers() {
+            let all = self.refresh_profiles().await?;
+            return Ok(all.into_iter().find(|p| p.mvpd == mvpd));
+        }
         if let Some(p) = self.cached_profiles().into_iter().find(|p| p.mvpd == mvpd) {
             return Ok(Some(p));
         }

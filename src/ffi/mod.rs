@@ -1216,11 +1216,16 @@ impl PassClient {
         Ok(self.inner.set_visitor_id(ecid.as_deref())?)
     }
 
-    /// Sets or clears the partner framework status sent on profiles and decisions.
-    pub fn set_partner_framework_status(&self, status: Option<PartnerFrameworkStatus>) {
+    /// Sets or clears the partner framework status sent on profiles and decisions. A status
+    /// that names a provider without an expiration date is refused (`InvalidConfiguration`).
+    pub fn set_partner_framework_status(
+        &self,
+        status: Option<PartnerFrameworkStatus>,
+    ) -> Result<()> {
         let core_status = status.as_ref().map(core::PartnerFrameworkStatus::from);
-        self.inner
-            .set_partner_framework_status(core_status.as_ref());
+        Ok(self
+            .inner
+            .set_partner_framework_status(core_status.as_ref())?)
     }
 
     /// Partner single sign-on, step 1: the partner authentication request (or a fallback to the
