@@ -18,6 +18,11 @@ if cargo tree -p tvpass -e normal --locked | grep -q uniffi; then
   echo "uniffi is in the default dependency tree" >&2
   exit 1
 fi
+echo "== inside the crate, items come from their modules, never back through the crate root"
+if grep -rnE '^[^/]*(\bcrate::[A-Z]|use crate( as |::\{))' src; then
+  echo "import these from the module that defines them (crate::error::PassError, ...)" >&2
+  exit 1
+fi
 echo "== cargo test"
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked

@@ -74,14 +74,15 @@ pub trait HttpTransport: Send + Sync {
 
 /// The transport of a client built without one: reqwest with rustls when the feature
 /// `reqwest-transport` is on, otherwise an error naming the missing setting.
-pub(crate) fn default_transport() -> Result<std::sync::Arc<dyn HttpTransport>, crate::PassError> {
+pub(crate) fn default_transport(
+) -> Result<std::sync::Arc<dyn HttpTransport>, crate::error::PassError> {
     #[cfg(feature = "reqwest-transport")]
     {
         Ok(std::sync::Arc::new(ReqwestTransport::new()?))
     }
     #[cfg(not(feature = "reqwest-transport"))]
     {
-        Err(crate::PassError::config(
+        Err(crate::error::PassError::config(
             "http_transport",
             "required: this build has no built-in HTTP transport",
         ))
@@ -103,12 +104,12 @@ mod reqwest_transport {
 
     impl ReqwestTransport {
         /// A transport with its own connection pool.
-        pub fn new() -> Result<Self, crate::PassError> {
+        pub fn new() -> Result<Self, crate::error::PassError> {
             let client = reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .pool_idle_timeout(Duration::from_secs(90))
                 .build()
-                .map_err(|e| crate::PassError::config("http", e.to_string()))?;
+                .map_err(|e| crate::error::PassError::config("http", e.to_string()))?;
             Ok(Self { client })
         }
 

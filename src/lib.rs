@@ -95,27 +95,27 @@ pub mod decoders {
     use crate::error::PassError;
 
     /// Configuration answer.
-    pub fn configuration(b: &[u8]) -> Result<crate::Configuration, PassError> {
+    pub fn configuration(b: &[u8]) -> Result<crate::model::Configuration, PassError> {
         crate::api::configuration::decode(b)
     }
     /// Session answer.
-    pub fn session(b: &[u8]) -> Result<crate::Session, PassError> {
+    pub fn session(b: &[u8]) -> Result<crate::model::Session, PassError> {
         crate::api::sessions::decode(b, "https://base")
     }
     /// Profiles answer.
-    pub fn profiles(b: &[u8]) -> Result<Vec<crate::Profile>, PassError> {
+    pub fn profiles(b: &[u8]) -> Result<Vec<crate::model::Profile>, PassError> {
         crate::api::profiles::decode(b)
     }
     /// Decisions answer.
-    pub fn decisions(b: &[u8]) -> Result<Vec<crate::Decision>, PassError> {
+    pub fn decisions(b: &[u8]) -> Result<Vec<crate::model::Decision>, PassError> {
         crate::api::decisions::decode(b, "mvpd")
     }
     /// Logout answer.
-    pub fn logout(b: &[u8]) -> Result<crate::LogoutAction, PassError> {
+    pub fn logout(b: &[u8]) -> Result<crate::model::LogoutAction, PassError> {
         crate::api::logout::decode(b, "mvpd", "https://base")
     }
     /// Enhanced error body.
-    pub fn enhanced_error(b: &[u8]) -> Option<crate::EnhancedError> {
+    pub fn enhanced_error(b: &[u8]) -> Option<crate::error::EnhancedError> {
         crate::transport::decode_enhanced(b)
     }
 }

@@ -4,7 +4,7 @@
 //! The pipeline (pacing, retries, deadlines, the response cap, error decoding) stays in Rust;
 //! the host only moves bytes.
 
-use crate as core;
+use super::core;
 use std::sync::{Arc, RwLock};
 
 /// One header.
