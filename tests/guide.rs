@@ -1,0 +1,197 @@
+//! The code of the Rust guide (docs/rust.md), run against the emulator over HTTP on 127.0.0.1.
+//! Each block between `// guide: NAME` and `// end guide` appears in the guide as it is here;
+//! scripts/check-guides.py fails when they drift apart.
+
+use std::error::Error;
+use std::sync::Arc;
+use std::time::Duration;
+use tvpass::http::{HttpRequest, HttpTransport, ReqwestTransport, SendFuture};
+use tvpass::{
+    Decision, DenyReason, DeviceInfo, Environment, FileStorage, PassClient, PassError,
+    PlatformIdentity, ProfileType, RateLimit, Storage, StorageError,
+};
+use tvpass_emulator::{Emulator, EmulatorConfig, DEFAULT_SOFTWARE_STATEMENT};
+
+async fn emulator() -> Emulator {
+    let mut c = EmulatorConfig::default();
+    c.throttling.enabled = false;
+    Emulator::start(c).await.unwrap()
+}
+
+fn state_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tvpass-guide-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn play(_token: &str) {}
+fn show(_message: &str, _reason: &DenyReason) {}
+
+#[tokio::test]
+async fn the_journey() -> Result<(), Box<dyn Error>> {
+    let emu = emulator().await;
+    let environment = Environment::Custom(emu.base_url()); // the app: Environment::Production
+    let software_statement = DEFAULT_SOFTWARE_STATEMENT;
+    let state_dir = state_dir("journey");
+    // guide: journey
+    let client = PassClient::builder()
+        .environment(environment) // Production, Staging, or Custom("https://proxy.example")
+        .service_provider("REF30")
+        .software_statement(software_statement)
+        .device_info(DeviceInfo {
+            primary_hardware_type: Some("SetTopBox".into()),
+            ..Default::default()
+        })
+        .storage(Arc::new(FileStorage::new(&state_dir)?)) // or your own `Storage`
+        .build()?; // every setting is checked here
+
+    let session = client.create_session("Cablevision").await?; // shows a code
+                                                               // end guide
+    emu.complete_authentication(session.code.as_deref().unwrap(), Default::default())?;
+    // guide: journey-2
+    let profile = client.await_profile(&session).await?; // polls every 3 s
+    match client.authorize(&profile.mvpd, "news").await? {
+        Decision::Permit { media_token, .. } => play(media_token.unwrap().serialized.expose()),
+        Decision::Deny { reason, error, .. } => show(&error.message, &reason),
+    }
+    // end guide
+    assert_eq!(
+        emu.requests().len(),
+        5,
+        "register, token, session, one poll, authorize"
+    );
+    let _ = std::fs::remove_dir_all(&state_dir);
+    Ok(())
+}
+
+#[tokio::test]
+async fn errors_and_deny() -> Result<(), Box<dyn Error>> {
+    let emu = emulator().await;
+    let client = PassClient::builder()
+        .environment(Environment::Custom(emu.base_url()))
+        .service_provider("REF30")
+        .software_statement(DEFAULT_SOFTWARE_STATEMENT)
+        .build()?;
+    let mut shown = Vec::new();
+    // guide: errors
+    match client.authorize("Cablevision", "news").await {
+        Ok(Decision::Permit { .. }) => { /* play */ }
+        Ok(Decision::Deny {
+            reason: DenyReason::ProfileMissing,
+            ..
+        }) => { /* log in first */ }
+        Ok(Decision::Deny { error, .. }) => shown.push(error.message), // never retried
+        Err(PassError::Network(_) | PassError::Timeout(_) | PassError::Throttled) => {
+            // retried already (at most 3 attempts in 30 s): offer to try again later
+        }
+        Err(PassError::Server { status, error }) => {
+            // the service refused: error.code is typed by e.error_code()
+            let _ = (status, error);
+        }
+        Err(e) => return Err(e.into()), // Display shows no secret
+    }
+    // end guide
+    assert!(shown.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn single_sign_on_with_a_platform_identity() -> Result<(), Box<dyn Error>> {
+    let emu = emulator().await;
+    let amazon_sso_token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJndWlkZSIsImV4cCI6NDAwMDAwMDAwMH0.c2ln";
+    let builder = || {
+        PassClient::builder()
+            .environment(Environment::Custom(emu.base_url()))
+            .service_provider("REF30")
+            .software_statement(DEFAULT_SOFTWARE_STATEMENT)
+            .rate_limit(RateLimit {
+                enabled: false,
+                ..RateLimit::default()
+            })
+    };
+    let other_app = builder()
+        .device_id("other-app")
+        .platform_identity(PlatformIdentity::adobe_subject_token(amazon_sso_token))
+        .build()?;
+    let s = other_app.create_session("Cablevision").await?;
+    emu.complete_authentication(s.code.as_deref().unwrap(), Default::default())?;
+    other_app.await_profile(&s).await?;
+    // guide: sso
+    let client = builder()
+        .platform_identity(PlatformIdentity::adobe_subject_token(amazon_sso_token))
+        .build()?;
+    // One request: the profiles other apps of the same identity created appear.
+    let profiles = client.profiles().await?;
+    assert_eq!(profiles[0].profile_type, ProfileType::PlatformSso);
+    // end guide
+    Ok(())
+}
+
+/// A storage in the app's own key-value store (here a map behind a mutex).
+#[derive(Default)]
+struct AppStore(std::sync::Mutex<std::collections::HashMap<String, String>>);
+
+// guide: storage
+impl Storage for AppStore {
+    fn get(&self, key: &str) -> Result<Option<String>, StorageError> {
+        Ok(self.0.lock().unwrap().get(key).cloned())
+    }
+    fn set(&self, key: &str, value: &str) -> Result<(), StorageError> {
+        self.0.lock().unwrap().insert(key.into(), value.into());
+        Ok(())
+    }
+    fn remove(&self, key: &str) -> Result<(), StorageError> {
+        self.0.lock().unwrap().remove(key);
+        Ok(())
+    }
+}
+// end guide
+
+/// Counts the requests it passes on to reqwest.
+struct Counting {
+    inner: ReqwestTransport,
+    sent: std::sync::atomic::AtomicUsize,
+}
+
+// guide: transport
+impl HttpTransport for Counting {
+    fn send(&self, request: HttpRequest) -> SendFuture<'_> {
+        self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.send(request) // dropping the future must abandon the request
+    }
+}
+// end guide
+
+#[tokio::test]
+async fn storage_transport_logs_and_cancellation() -> Result<(), Box<dyn Error>> {
+    let emu = emulator().await;
+    let transport = Arc::new(Counting {
+        inner: ReqwestTransport::new()?,
+        sent: Default::default(),
+    });
+    // guide: logs
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .finish();
+    let _logs = tracing::subscriber::set_default(subscriber); // or set_global_default
+                                                              // end guide
+    let client = PassClient::builder()
+        .environment(Environment::Custom(emu.base_url()))
+        .service_provider("REF30")
+        .software_statement(DEFAULT_SOFTWARE_STATEMENT)
+        .storage(Arc::new(AppStore::default()))
+        .http_transport(transport.clone())
+        .build()?;
+    client.configuration().await?;
+    assert_eq!(transport.sent.load(std::sync::atomic::Ordering::Relaxed), 3);
+    // guide: cancellation
+    // Every call is a future: dropping it abandons the request at once, nothing half-written.
+    let decision = tokio::time::timeout(
+        Duration::from_secs(5),
+        client.authorize("Cablevision", "news"),
+    )
+    .await; // Err(Elapsed) when the user gave up first
+            // end guide
+    assert!(decision.is_ok());
+    Ok(())
+}
