@@ -13,26 +13,29 @@ use tvpass_emulator::{
     Emulator, EmulatorConfig, DEFAULT_SERVICE_PROVIDER, DEFAULT_SOFTWARE_STATEMENT,
 };
 
+/// The command-line tool's output for people: local dates with the time left.
+#[allow(dead_code)]
+#[path = "../cli/src/human.rs"]
+mod human;
+
+/// A decision as the command-line tool prints it.
 fn show(d: &Decision) -> String {
     match d {
         Decision::Permit {
             resource,
-            media_token,
+            media_token: Some(t),
             ..
         } => format!(
-            "{resource}: Permit{}",
-            if media_token.is_some() {
-                " (media token received)"
-            } else {
-                ""
-            }
+            "{resource}: permit (media token until {})",
+            human::until(t.not_after_ms, human::now_ms())
         ),
+        Decision::Permit { resource, .. } => format!("{resource}: permit"),
         Decision::Deny {
             resource,
             reason,
             error,
             ..
-        } => format!("{resource}: Deny {reason:?} ({})", error.message),
+        } => format!("{resource}: deny {reason:?}: {}", error.message),
     }
 }
 
@@ -93,11 +96,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("   (the emulator completes the login for the user)");
     }
     let profile = client.await_profile(&session).await?;
+    let attributes: Vec<&str> = profile.attributes.keys().map(String::as_str).collect();
     println!(
-        "4. Logged in with {}: profile valid until {} ms, attributes {:?}",
+        "4. Logged in with {} until {}; attributes: {}",
         profile.mvpd,
-        profile.not_after_ms,
-        profile.attributes.keys().collect::<Vec<_>>()
+        human::until(profile.not_after_ms, human::now_ms()),
+        attributes.join(", ")
     );
 
     let catalogue = [
@@ -137,9 +141,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .temp_pass_info("TempPass_Promo", Some(&identity))
         .await?
     {
+        let remaining = info
+            .remaining_resources
+            .map_or("unlimited".to_string(), |n| n.to_string());
+        let expires = info.expiration_ms.map_or("no expiry yet".to_string(), |t| {
+            format!("until {}", human::until(t, human::now_ms()))
+        });
         println!(
-            "   Remaining resources: {:?}, used: {:?}",
-            info.remaining_resources, info.used_assets
+            "   {remaining} resources left; used: {}; {expires}",
+            info.used_assets.join(", ")
         );
     }
 
@@ -147,7 +157,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         LogoutAction::OpenUrl { url } => {
             println!("8. Logged out; open {url} to finish at the MVPD")
         }
-        other => println!("8. Logged out: {other:?}"),
+        LogoutAction::Complete => println!("8. Logged out"),
+        other => println!("8. Logged out; next: {other:?}"),
     }
     let after = client.authorize(&cable.id, "news").await?;
     println!("   After logout: {}", show(&after));

@@ -23,6 +23,14 @@ if grep -rnE '^[^/]*(\bcrate::[A-Z]|use crate( as |::\{))' src; then
   echo "import these from the module that defines them (crate::error::PassError, ...)" >&2
   exit 1
 fi
+echo "== the guides: every Rust, Swift and Kotlin block stands in a test"
+python3 scripts/check-guides.py
+echo "== the quickstart reads as the CLI does (dates with time left, no Debug forms)"
+quickstart="$(cargo run -q --example quickstart --locked)"
+if grep -nE '[0-9]{12,} ?ms|Some\(|None\b|\[\]' <<<"$quickstart"; then
+  echo "the quickstart prints raw milliseconds or Rust Debug forms" >&2
+  exit 1
+fi
 echo "== cargo test"
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked

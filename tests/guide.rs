@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tvpass::http::{HttpRequest, HttpTransport, ReqwestTransport, SendFuture};
 use tvpass::{
-    Decision, DenyReason, DeviceInfo, Environment, FileStorage, PassClient, PassError,
-    PlatformIdentity, ProfileType, RateLimit, Storage, StorageError,
+    Decision, DenyReason, DeviceInfo, Environment, FileStorage, PartnerFrameworkStatus, PassClient,
+    PlatformIdentity, ProfileType, RateLimit, SessionAction, Storage, StorageError, PARTNER_APPLE,
 };
 use tvpass_emulator::{Emulator, EmulatorConfig, DEFAULT_SOFTWARE_STATEMENT};
 
@@ -16,6 +16,14 @@ async fn emulator() -> Emulator {
     let mut c = EmulatorConfig::default();
     c.throttling.enabled = false;
     Emulator::start(c).await.unwrap()
+}
+
+/// A builder for the emulator with its default service provider.
+fn builder(emu: &Emulator) -> tvpass::PassClientBuilder {
+    PassClient::builder()
+        .environment(Environment::Custom(emu.base_url()))
+        .service_provider("REF30")
+        .software_statement(DEFAULT_SOFTWARE_STATEMENT)
 }
 
 fn state_dir(name: &str) -> std::path::PathBuf {
@@ -67,12 +75,10 @@ async fn the_journey() -> Result<(), Box<dyn Error>> {
 #[tokio::test]
 async fn errors_and_deny() -> Result<(), Box<dyn Error>> {
     let emu = emulator().await;
-    let client = PassClient::builder()
-        .environment(Environment::Custom(emu.base_url()))
-        .service_provider("REF30")
-        .software_statement(DEFAULT_SOFTWARE_STATEMENT)
-        .build()?;
+    let client = builder(&emu).build()?;
     let mut shown = Vec::new();
+    let mut show_message = |m: &str| shown.push(m.to_string());
+    let report = |code: Option<tvpass::ErrorCode>, text: &str| panic!("{code:?} {text}");
     // guide: errors
     match client.authorize("Cablevision", "news").await {
         Ok(Decision::Permit { .. }) => { /* play */ }
@@ -80,15 +86,9 @@ async fn errors_and_deny() -> Result<(), Box<dyn Error>> {
             reason: DenyReason::ProfileMissing,
             ..
         }) => { /* log in first */ }
-        Ok(Decision::Deny { error, .. }) => shown.push(error.message), // never retried
-        Err(PassError::Network(_) | PassError::Timeout(_) | PassError::Throttled) => {
-            // retried already (at most 3 attempts in 30 s): offer to try again later
-        }
-        Err(PassError::Server { status, error }) => {
-            // the service refused: error.code is typed by e.error_code()
-            let _ = (status, error);
-        }
-        Err(e) => return Err(e.into()), // Display shows no secret
+        Ok(Decision::Deny { error, .. }) => show_message(&error.message), // never retried
+        Err(e) if e.is_retryable() => { /* retried already (3 attempts, 30 s): try later */ }
+        Err(e) => report(e.error_code(), &e.to_string()), // no secret in the text
     }
     // end guide
     assert!(shown.is_empty());
@@ -100,14 +100,10 @@ async fn single_sign_on_with_a_platform_identity() -> Result<(), Box<dyn Error>>
     let emu = emulator().await;
     let amazon_sso_token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJndWlkZSIsImV4cCI6NDAwMDAwMDAwMH0.c2ln";
     let builder = || {
-        PassClient::builder()
-            .environment(Environment::Custom(emu.base_url()))
-            .service_provider("REF30")
-            .software_statement(DEFAULT_SOFTWARE_STATEMENT)
-            .rate_limit(RateLimit {
-                enabled: false,
-                ..RateLimit::default()
-            })
+        builder(&emu).rate_limit(RateLimit {
+            enabled: false,
+            ..RateLimit::default()
+        })
     };
     let other_app = builder()
         .device_id("other-app")
@@ -117,13 +113,49 @@ async fn single_sign_on_with_a_platform_identity() -> Result<(), Box<dyn Error>>
     emu.complete_authentication(s.code.as_deref().unwrap(), Default::default())?;
     other_app.await_profile(&s).await?;
     // guide: sso
-    let client = builder()
-        .platform_identity(PlatformIdentity::adobe_subject_token(amazon_sso_token))
-        .build()?;
+    let client =
+        builder() // PassClient::builder() with the app's settings
+            .platform_identity(PlatformIdentity::adobe_subject_token(amazon_sso_token))
+            .build()?;
     // One request: the profiles other apps of the same identity created appear.
     let profiles = client.profiles().await?;
     assert_eq!(profiles[0].profile_type, ProfileType::PlatformSso);
     // end guide
+    Ok(())
+}
+
+#[tokio::test]
+async fn partner_single_sign_on() -> Result<(), Box<dyn Error>> {
+    let emu = emulator().await;
+    let client = builder(&emu).build()?;
+    let account_provider_identifier = "Cablevision";
+    let expiry_ms = emu.partner_login_expiration_ms();
+    // The emulated partner framework: the user is logged in with the provider.
+    let ask_the_framework = |request: &str, _attributes: &[String]| {
+        std::future::ready(
+            emu.partner_login(PARTNER_APPLE, request, Default::default())
+                .unwrap(),
+        )
+    };
+    let mut created = None;
+    // guide: partner
+    // From VideoSubscriberAccount: access granted, the account provider id, the login's expiry.
+    let status = PartnerFrameworkStatus::granted(account_provider_identifier, expiry_ms);
+    let session = client.partner_session(PARTNER_APPLE, &status).await?;
+    match session.action {
+        SessionAction::PartnerProfile => {
+            let request = session.authentication_request.unwrap(); // to VSAccountMetadataRequest
+            let saml = ask_the_framework(&request.request, &request.attribute_names).await;
+            let profile = client
+                .partner_profile(PARTNER_APPLE, &status, &saml)
+                .await?;
+            created = profile; // an appleSSO profile, kept like any other
+        }
+        SessionAction::Authorize => { /* a profile applies already (reason AuthenticatedSso) */ }
+        _ => { /* a fallback to the basic flow with session.code (see session.reason) */ }
+    }
+    // end guide
+    assert_eq!(created.unwrap().profile_type, ProfileType::AppleSso);
     Ok(())
 }
 
@@ -175,10 +207,7 @@ async fn storage_transport_logs_and_cancellation() -> Result<(), Box<dyn Error>>
         .finish();
     let _logs = tracing::subscriber::set_default(subscriber); // or set_global_default
                                                               // end guide
-    let client = PassClient::builder()
-        .environment(Environment::Custom(emu.base_url()))
-        .service_provider("REF30")
-        .software_statement(DEFAULT_SOFTWARE_STATEMENT)
+    let client = builder(&emu)
         .storage(Arc::new(AppStore::default()))
         .http_transport(transport.clone())
         .build()?;

@@ -30,6 +30,17 @@ fn tvpass_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// An emulator of the test (throttling off) and the runtime that serves it.
+fn test_emulator() -> (tokio::runtime::Runtime, tvpass_emulator::Emulator) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let emu = rt.block_on(async {
+        let mut c = tvpass_emulator::EmulatorConfig::default();
+        c.throttling.enabled = false;
+        tvpass_emulator::Emulator::start(c).await.unwrap()
+    });
+    (rt, emu)
+}
+
 /// Runs `tvpass` with a fresh state directory.
 fn tvpass(args: &[&str]) -> (i32, String) {
     let (code, out, _) = tvpass_in(&fresh_dir(), args);
@@ -130,12 +141,7 @@ fn partner_login_against_the_in_process_emulator() {
 fn sso_options_share_a_login_between_runs() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let emu = rt.block_on(async {
-        let mut c = tvpass_emulator::EmulatorConfig::default();
-        c.throttling.enabled = false;
-        tvpass_emulator::Emulator::start(c).await.unwrap()
-    });
+    let (rt, emu) = test_emulator();
     let base = emu.base_url();
     let token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjbGktdXNlciIsImV4cCI6NDAwMDAwMDAwMH0.c2ln";
     let common = |device: &str| -> Vec<String> {
@@ -188,7 +194,7 @@ fn sso_options_share_a_login_between_runs() {
     drop(rt);
 }
 
-/// The README's journey as separate processes against the default emulator: its state and the
+/// The CLI guide's journey (docs/cli.md) as separate processes against the default emulator: its state and the
 /// SDK's are kept in the state directory between runs.
 #[test]
 fn separate_commands_share_the_default_emulator_state() {
@@ -366,12 +372,7 @@ fn doctor_passes_a_good_integration_and_explains_failures() {
 fn profiles_shows_the_service_and_cached_shows_the_device() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let emu = rt.block_on(async {
-        let mut c = tvpass_emulator::EmulatorConfig::default();
-        c.throttling.enabled = false;
-        tvpass_emulator::Emulator::start(c).await.unwrap()
-    });
+    let (rt, emu) = test_emulator();
     let base = emu.base_url();
     let dir = fresh_dir();
     let token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJob3VzZWhvbGQtNyIsImV4cCI6NDAwMDAwMDAwMH0.c2ln";
@@ -443,12 +444,7 @@ fn profiles_shows_the_service_and_cached_shows_the_device() {
 /// supplies one, and `--partner-expiry` sets it.
 #[test]
 fn partner_login_sends_the_framework_expiry() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let emu = rt.block_on(async {
-        let mut c = tvpass_emulator::EmulatorConfig::default();
-        c.throttling.enabled = false;
-        tvpass_emulator::Emulator::start(c).await.unwrap()
-    });
+    let (rt, emu) = test_emulator();
     let base = emu.base_url();
     let (code, _, err) = tvpass_in(
         &fresh_dir(),

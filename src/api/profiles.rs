@@ -98,13 +98,19 @@ impl PassClient {
     /// [`profiles`](Self::profiles) answers from when it may).
     pub fn cached_profiles(&self) -> Vec<Profile> {
         let now = now_ms();
+        self.retain_profiles(|p| p.not_after_ms > now)
+    }
+
+    /// Keeps the cached profiles `keep` accepts (storing the cache when one is dropped) and
+    /// returns those kept.
+    fn retain_profiles(&self, keep: impl Fn(&Profile) -> bool) -> Vec<Profile> {
         let mut cache = self
             .inner
             .profiles
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         let before = cache.len();
-        cache.retain(|p| p.not_after_ms > now);
+        cache.retain(|p| keep(p));
         if cache.len() != before {
             self.inner.store.save("profiles", &*cache);
         }
@@ -150,26 +156,11 @@ impl PassClient {
             .profiles_checked
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = None;
-        let mut cache = self
-            .inner
-            .profiles
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let before = cache.len();
-        cache.retain(|c| !types.contains(&c.profile_type));
-        if cache.len() != before {
-            self.inner.store.save("profiles", &*cache);
-        }
+        self.retain_profiles(|c| !types.contains(&c.profile_type));
     }
 
     pub(crate) fn forget_profile(&self, mvpd: &str) {
-        let mut cache = self
-            .inner
-            .profiles
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        cache.retain(|c| c.mvpd != mvpd);
-        self.inner.store.save("profiles", &*cache);
+        self.retain_profiles(|c| c.mvpd != mvpd);
     }
 
     /// The device's profiles. Served from the cache while a cached profile is still valid
