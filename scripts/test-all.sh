@@ -13,6 +13,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p tvpass --all-targets --features ffi --locked -- -D warnings
 echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+echo "== the core compiles for wasm32 (the web TV platforms) with the JavaScript event loop's clock"
+cargo check -q -p tvpass --target wasm32-unknown-unknown --no-default-features --locked
 echo "== a Rust user without the ffi feature compiles no uniffi code"
 if cargo tree -p tvpass -e normal --locked | grep -q uniffi; then
   echo "uniffi is in the default dependency tree" >&2

@@ -9,6 +9,7 @@ use crate::registration::Registration;
 use crate::secret::Secret;
 use crate::sso::{IdentityKeys, PartnerFrameworkStatus, PlatformIdentity, SsoHeaders, SsoScope};
 use crate::storage::{MemoryStorage, Storage, Store};
+use crate::time::Instant;
 use crate::transport::{bearer, header_map, Answer, Request, Transport};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -17,7 +18,6 @@ use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
-use tokio::time::Instant;
 
 /// Collects the settings of a [`PassClient`]; [`build`](Self::build) checks them all.
 #[derive(Clone)]
@@ -635,12 +635,8 @@ fn generate_device_id() -> String {
     for i in 0..4u64 {
         let mut h = s.build_hasher();
         h.write_u64(i);
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0),
-        );
+        h.write_u128(crate::time::since_epoch().as_nanos());
+        #[cfg(not(target_arch = "wasm32"))]
         h.write_u32(std::process::id());
         bytes.extend_from_slice(&h.finish().to_le_bytes());
     }

@@ -63,6 +63,7 @@ mod registration;
 mod secret;
 mod sso;
 mod storage;
+mod time;
 mod transport;
 
 pub use api::sessions::PollObserver;

@@ -5,11 +5,11 @@
 use crate::error::PassError;
 use crate::secret::Secret;
 use crate::storage::Store;
+use crate::time::Instant;
 use crate::transport::{Request, Transport};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::time::Instant;
+use std::time::Duration;
 
 #[derive(Clone, Serialize, Deserialize)]
 struct Credentials {
@@ -26,12 +26,7 @@ struct StoredToken {
 /// A token must be valid at least this much longer to be used.
 const SAFETY_MARGIN_MS: i64 = 5 * 60 * 1000;
 
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub(crate) use crate::time::now_ms;
 
 pub(crate) struct Registration {
     base: String,

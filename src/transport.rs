@@ -7,13 +7,13 @@ use crate::error::{EnhancedError, ErrorAction, PassError};
 use crate::http::{
     HeaderMap, HeaderName, HeaderValue, HttpRequest, HttpTransport, Method, TransportError,
 };
+use crate::time::Instant;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
-use tokio::time::Instant;
 
 /// An HTTP request, rebuilt for each attempt.
 #[derive(Debug, Clone)]
@@ -149,7 +149,7 @@ impl Pacer {
             match wait {
                 None => return Ok(()),
                 Some(w) if Instant::now() + w > deadline => return Err(PassError::Throttled),
-                Some(w) => tokio::time::sleep(w).await,
+                Some(w) => crate::time::sleep(w).await,
             }
         }
     }
@@ -223,7 +223,7 @@ impl Transport {
                 return Err(error);
             }
             tracing::debug!(path = %req.path, attempt, ?backoff, "retrying after a transient failure");
-            tokio::time::sleep(backoff).await;
+            crate::time::sleep(backoff).await;
         }
     }
 
@@ -261,7 +261,7 @@ impl Transport {
         let started = Instant::now();
         // The transport's own timeout bounds the exchange; this one guards against a transport
         // that ignores it.
-        let result = match tokio::time::timeout(timeout, self.http.send(request)).await {
+        let result = match crate::time::timeout(timeout, self.http.send(request)).await {
             Ok(r) => r,
             Err(_) => Err(TransportError::Timeout),
         };

@@ -3,8 +3,8 @@
 use crate::client::{Call, PassClient};
 use crate::error::PassError;
 use crate::model::{BoardingStatus, Configuration, Mvpd};
+use crate::time::Instant;
 use serde::Deserialize;
-use tokio::time::Instant;
 
 #[derive(Deserialize)]
 struct Wire {

@@ -219,7 +219,7 @@ impl PassClient {
                 let left = Duration::from_millis((t - now_ms()).max(0) as u64);
                 wait = wait.min(left);
             }
-            tokio::time::sleep(wait).await;
+            crate::time::sleep(wait).await;
         }
     }
 }
