@@ -2,6 +2,9 @@
 //! Each block between `// guide: NAME` and `// end guide` appears in the guide as it is here;
 //! scripts/check-guides.py fails when they drift apart.
 
+mod common;
+use common::emulator;
+
 use std::error::Error;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,13 +13,7 @@ use tvpass::{
     Decision, DenyReason, DeviceInfo, Environment, FileStorage, PartnerFrameworkStatus, PassClient,
     PlatformIdentity, ProfileType, RateLimit, SessionAction, Storage, StorageError, PARTNER_APPLE,
 };
-use tvpass_emulator::{Emulator, EmulatorConfig, DEFAULT_SOFTWARE_STATEMENT};
-
-async fn emulator() -> Emulator {
-    let mut c = EmulatorConfig::default();
-    c.throttling.enabled = false;
-    Emulator::start(c).await.unwrap()
-}
+use tvpass_emulator::{Emulator, DEFAULT_SOFTWARE_STATEMENT};
 
 /// A builder for the emulator with its default service provider.
 fn builder(emu: &Emulator) -> tvpass::PassClientBuilder {

@@ -3,7 +3,7 @@
 //! and no token in logs or `Debug` output.
 
 mod common;
-use common::Capture;
+use common::{emulator, Capture};
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -13,13 +13,7 @@ use tvpass::{
     PartnerAccessStatus, PartnerFrameworkStatus, PassClient, PassError, PlatformIdentity,
     ProfileType, RateLimit, SessionAction, SessionReason, PARTNER_APPLE,
 };
-use tvpass_emulator::{Emulator, EmulatorConfig, LoggedRequest, DEFAULT_SOFTWARE_STATEMENT};
-
-async fn emulator() -> Emulator {
-    let mut c = EmulatorConfig::default();
-    c.throttling.enabled = false;
-    Emulator::start(c).await.unwrap()
-}
+use tvpass_emulator::{Emulator, LoggedRequest, DEFAULT_SOFTWARE_STATEMENT};
 
 fn builder(emu: &Emulator) -> tvpass::PassClientBuilder {
     PassClient::builder()

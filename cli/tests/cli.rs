@@ -446,35 +446,21 @@ fn profiles_shows_the_service_and_cached_shows_the_device() {
 fn partner_login_sends_the_framework_expiry() {
     let (rt, emu) = test_emulator();
     let base = emu.base_url();
-    let (code, _, err) = tvpass_in(
-        &fresh_dir(),
-        &[
-            "--base-url",
-            &base,
-            "login",
-            "--partner",
-            "apple",
-            "--mvpd",
-            "Cablevision",
-        ],
-    );
+    let login = [
+        "--base-url",
+        &base,
+        "login",
+        "--partner",
+        "apple",
+        "--mvpd",
+        "Cablevision",
+    ];
+    let (code, _, err) = tvpass_in(&fresh_dir(), &login);
     assert_eq!(code, 1);
     assert!(err.contains("partner_expiry"), "{err}");
     let expiry = (emu.now_ms() + 3_600_000).to_string();
-    let (_, _, _) = tvpass_in(
-        &fresh_dir(),
-        &[
-            "--base-url",
-            &base,
-            "login",
-            "--partner",
-            "apple",
-            "--mvpd",
-            "Cablevision",
-            "--partner-expiry",
-            &expiry,
-        ],
-    );
+    let with_expiry = [&login[..], &["--partner-expiry", &expiry]].concat();
+    tvpass_in(&fresh_dir(), &with_expiry);
     let sent = emu
         .requests()
         .into_iter()

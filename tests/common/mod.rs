@@ -34,3 +34,10 @@ impl Capture {
         String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
     }
 }
+
+/// The emulator on a free loopback port, throttling off.
+pub async fn emulator() -> tvpass_emulator::Emulator {
+    let mut c = tvpass_emulator::EmulatorConfig::default();
+    c.throttling.enabled = false;
+    tvpass_emulator::Emulator::start(c).await.unwrap()
+}
