@@ -631,7 +631,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 fn generate_device_id() -> String {
     use std::hash::{BuildHasher, Hasher};
     let s = std::collections::hash_map::RandomState::new();
-    let mut bytes = Vec::with_capacity(32);
+    let mut bytes = Vec::with_capacity(64);
     for i in 0..4u64 {
         let mut h = s.build_hasher();
         h.write_u64(i);
@@ -639,6 +639,15 @@ fn generate_device_id() -> String {
         #[cfg(not(target_arch = "wasm32"))]
         h.write_u32(std::process::id());
         bytes.extend_from_slice(&h.finish().to_le_bytes());
+    }
+    // On wasm32 std has no entropy (its hash keys are fixed): the platform's
+    // crypto.getRandomValues gives it.
+    #[cfg(target_arch = "wasm32")]
+    {
+        let mut random = [0u8; 32];
+        if getrandom::getrandom(&mut random).is_ok() {
+            bytes.extend_from_slice(&random);
+        }
     }
     hex(&Sha256::digest(&bytes))
 }

@@ -1,0 +1,127 @@
+// The WebAssembly package in Node 20 (global fetch) against the emulator that
+// scripts/with-emulator.sh started (TVPASS_EMULATOR): the whole journey with request counts,
+// Deny as data, TempPass with a hashed identity, and a call ended by an AbortSignal.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { initSync, PassClient } from "../pkg/tvpass_web.js";
+
+const base = process.env.TVPASS_EMULATOR;
+assert.ok(base, "set TVPASS_EMULATOR to the emulator's base URL");
+initSync({ module: await readFile(new URL("../pkg/tvpass_web_bg.wasm", import.meta.url)) });
+
+const admin = async (method, path, body) => {
+  const res = await fetch(base + path, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  assert.ok(res.status < 300, `admin ${path} answered ${res.status}`);
+  return res.status === 204 ? null : res.json();
+};
+const requests = async () => admin("GET", "/__emulator/requests");
+const count = async (prefix) => (await requests()).filter((r) => r.path.startsWith(prefix)).length;
+
+/** A storage object as a Tizen or webOS app keeps one. */
+const mapStorage = () => {
+  const values = new Map();
+  return { values, get: (k) => values.get(k) ?? null, set: (k, v) => values.set(k, v), remove: (k) => values.delete(k) };
+};
+
+const client = (storage) =>
+  new PassClient({
+    baseUrl: base,
+    serviceProvider: "REF30",
+    softwareStatement: "tvpass-emulator-software-statement",
+    deviceInfo: { primaryHardwareType: "TV", osName: "Linux", osFamily: "Tizen", osVendor: "Samsung" },
+    storage,
+    paceRequests: false,
+  });
+
+test("the whole journey, Deny as data, TempPass and logout", async () => {
+  await admin("POST", "/__emulator/reset");
+  const storage = mapStorage();
+  const c = client(storage);
+  const configuration = await c.configuration();
+  assert.deepEqual(configuration.pickerMvpds, ["Cablevision", "Spectrum"]);
+
+  const session = await c.createSession("Cablevision");
+  assert.equal(session.action, "authenticate");
+  assert.ok(c.authenticationUrl(session.code).endsWith(session.code));
+  await admin("POST", `/__emulator/sessions/${session.code}/complete`, { attributes: { zip: "10001" } });
+  const profile = await c.awaitProfile(session);
+  assert.equal(profile.mvpd, "Cablevision");
+  assert.equal(profile.attributes.zip, "10001");
+
+  const pre = await c.preauthorize("Cablevision", ["news", "sports", "movies", "kids", "late-night", "cooking"]);
+  assert.deepEqual(pre.map((d) => d.kind), ["permit", "permit", "permit", "permit", "deny", "deny"]);
+  assert.equal(pre[4].reason, "parentalControls");
+
+  const permit = await c.authorize("Cablevision", "news");
+  assert.equal(permit.kind, "permit");
+  assert.ok(permit.mediaToken.serialized.length > 0);
+  const deny = await c.authorize("Cablevision", "late-night");
+  assert.equal(deny.kind, "deny");
+  assert.equal(deny.error.code, "authorization_denied_by_parental_controls");
+
+  const promo = await c.authorizeTempPass("TempPass_Promo", "movies", { email: "Viewer@Example.com" });
+  assert.equal(promo.kind, "permit");
+  const sent = (await requests()).find((r) => r.path.includes("/decisions/authorize/TempPass_Promo"));
+  const identity = sent.headers.find(([name]) => name === "ap-temppass-identity")[1];
+  const hashed = JSON.parse(Buffer.from(identity, "base64").toString());
+  // trimmed, lower-cased and hashed on the device (Node's own SHA-256 as the reference)
+  assert.equal(hashed.email, createHash("sha256").update("viewer@example.com").digest("hex"));
+  assert.ok(!JSON.stringify(await requests()).toLowerCase().includes("viewer@example.com"), "the raw identifier is never sent");
+
+  const logout = await c.logout("Cablevision");
+  assert.equal(logout.kind, "openUrl");
+  // register, token, configuration, session, 1 poll, 2 preauthorize batches, 2 authorize,
+  // TempPass authorize, logout
+  assert.equal(await count("/o/client/register"), 1);
+  assert.equal((await requests()).length, 11);
+
+});
+
+test("a warm restart needs one request to authorize", async () => {
+  await admin("POST", "/__emulator/reset");
+  const storage = mapStorage();
+  const first = client(storage);
+  const session = await first.createSession("Spectrum");
+  await admin("POST", `/__emulator/sessions/${session.code}/complete`, { attributes: {} });
+  await first.awaitProfile(session);
+  await admin("DELETE", "/__emulator/requests");
+  const second = client(storage);
+  assert.equal((await second.authorize("Spectrum", "news")).kind, "permit");
+  assert.equal((await requests()).length, 1);
+});
+
+test("an AbortSignal ends a call at once, and the next call works", async () => {
+  await admin("POST", "/__emulator/reset");
+  const c = client(mapStorage());
+  await c.configuration();
+  await admin("POST", "/__emulator/faults", {
+    path: "/api/v2/REF30/decisions",
+    fault: { kind: "delay", ms: 3000 },
+    remaining: 1,
+  });
+  const controller = new AbortController();
+  const call = c.authorize("Cablevision", "news", { signal: controller.signal });
+  await new Promise((r) => setTimeout(r, 200));
+  const abortedAt = performance.now();
+  controller.abort();
+  await assert.rejects(call, (e) => e.name === "AbortError");
+  const took = performance.now() - abortedAt;
+  assert.ok(took < 100, `ended ${took} ms after the abort`);
+  const next = await c.authorize("Cablevision", "news");
+  assert.equal(next.kind, "deny");
+  assert.equal(next.reason, "profileMissing");
+});
+
+test("bad settings are typed errors", () => {
+  assert.throws(() => new PassClient({ baseUrl: base }), (e) => e.name === "PassError" && e.code === "invalidConfiguration" && e.setting === "storage");
+  assert.throws(
+    () => new PassClient({ baseUrl: "http://example.com", serviceProvider: "REF30", softwareStatement: "x", storage: mapStorage() }),
+    (e) => e.name === "PassError" && e.setting === "environment",
+  );
+});
