@@ -43,8 +43,7 @@ bash bindings/kotlin/run-tests.sh
 echo "== foreign transport figures (Kotlin host transport vs direct HttpURLConnection)"
 TVPASS_BENCH_CALLS=300 bash bindings/kotlin/bench-transport.sh
 echo "== the WebAssembly package (web TV platforms) built, and its suite in Node 20 against the emulator"
-bash bindings/web/build.sh
-(cd bindings/web && bash ../../scripts/with-emulator.sh node --test test/)
+bash bindings/web/run-tests.sh
 echo "== Android AAR layout (16 KB aligned native libraries)"
 bash bindings/kotlin/check-aar-layout.sh
 echo "== Android ABIs (arm64-v8a, armeabi-v7a, x86_64) compiled, every FFI function defined"

@@ -5,11 +5,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
-import { initSync, PassClient } from "../pkg/tvpass_web.js";
+import { initSync, PassClient, PassError, InvalidConfigurationError } from "../dist/index.js";
 
 const base = process.env.TVPASS_EMULATOR;
 assert.ok(base, "set TVPASS_EMULATOR to the emulator's base URL");
-initSync({ module: await readFile(new URL("../pkg/tvpass_web_bg.wasm", import.meta.url)) });
+initSync(await readFile(new URL("../dist/tvpass_web_bg.wasm", import.meta.url)));
 
 const admin = async (method, path, body) => {
   const res = await fetch(base + path, {
@@ -119,7 +119,10 @@ test("an AbortSignal ends a call at once, and the next call works", async () => 
 });
 
 test("bad settings are typed errors", () => {
-  assert.throws(() => new PassClient({ baseUrl: base }), (e) => e.name === "PassError" && e.code === "invalidConfiguration" && e.setting === "storage");
+  assert.throws(
+    () => new PassClient({ baseUrl: base }),
+    (e) => e instanceof InvalidConfigurationError && e instanceof PassError && e.code === "invalidConfiguration" && e.setting === "storage",
+  );
   assert.throws(
     () => new PassClient({ baseUrl: "http://example.com", serviceProvider: "REF30", softwareStatement: "x", storage: mapStorage() }),
     (e) => e.name === "PassError" && e.setting === "environment",

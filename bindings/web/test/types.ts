@@ -1,0 +1,29 @@
+// Type-checked against dist/index.d.ts by the test command (tsc --noEmit): the API as a
+// TypeScript app uses it, including the Decision union narrowed by `kind`.
+import { PassClient, PassError, ThrottledError, init, setLogger, type Decision } from "../dist/index.js";
+
+export async function journey(signal: AbortSignal): Promise<string> {
+  await init();
+  setLogger((level, target, message) => console.log(level, target, message), "info");
+  const client = new PassClient({
+    baseUrl: "https://api.auth.adobe.com",
+    serviceProvider: "REF30",
+    softwareStatement: "...",
+    deviceInfo: { primaryHardwareType: "TV", osName: "webOS", osVendor: "LG" },
+  });
+  const session = await client.createSession("Cablevision", { signal });
+  if (session.code) await client.awaitProfile(session, { signal });
+  const decision: Decision = await client.authorize("Cablevision", "news", { signal });
+  try {
+    await client.preauthorize("Cablevision", ["news", "sports"]);
+  } catch (e) {
+    if (e instanceof ThrottledError) return "later";
+    if (e instanceof PassError) return e.code;
+  }
+  switch (decision.kind) {
+    case "permit":
+      return decision.mediaToken?.serialized ?? "";
+    case "deny":
+      return `${decision.reason}: ${decision.error.message}`;
+  }
+}
