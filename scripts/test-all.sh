@@ -42,7 +42,7 @@ echo "== Kotlin bindings (JVM) against the emulator"
 bash bindings/kotlin/run-tests.sh
 echo "== foreign transport figures (Kotlin host transport vs direct HttpURLConnection)"
 TVPASS_BENCH_CALLS=300 bash bindings/kotlin/bench-transport.sh
-echo "== the WebAssembly package (web TV platforms) built, and its suite in Node 20 against the emulator"
+echo "== the WebAssembly package (web TV platforms): built, its TypeScript declarations checked, its suites in Node 20 and headless Chromium against the emulator"
 bash bindings/web/run-tests.sh
 echo "== Android AAR layout (16 KB aligned native libraries)"
 bash bindings/kotlin/check-aar-layout.sh

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs a command with the emulator (target/debug/tvpass-emulator, built beforehand) listening on
 # a free loopback port, throttling off; its base URL is in TVPASS_EMULATOR. Stops it afterwards.
+# TVPASS_EMULATOR_ARGS adds options (e.g. --cors-loopback).
 # Usage: with-emulator.sh COMMAND [ARGS...]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 log="$(mktemp)"
-"$root/target/debug/tvpass-emulator" --port 0 --no-throttling > "$log" 2>&1 &
+# shellcheck disable=SC2086
+"$root/target/debug/tvpass-emulator" --port 0 --no-throttling ${TVPASS_EMULATOR_ARGS:-} > "$log" 2>&1 &
 emu=$!
 trap 'kill $emu 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 100); do

@@ -30,6 +30,11 @@ pub struct EmulatorConfig {
     pub max_body_bytes: usize,
     /// How many requests the request log keeps (oldest dropped first).
     pub request_log_capacity: usize,
+    /// Answer CORS for pages served from loopback origins (`http://127.0.0.1:*`,
+    /// `http://localhost:*`), so that a browser on the developer's machine may call the
+    /// emulator. Off by default; packaged TV apps declare the service's origin in their
+    /// manifest instead.
+    pub cors_loopback: bool,
 }
 
 /// One service provider (requestor) and its MVPD integrations.
@@ -296,6 +301,7 @@ impl Default for EmulatorConfig {
             throttling: ThrottlingConfig::default(),
             require_hashed_identity: true,
             max_body_bytes: 64 * 1024,
+            cors_loopback: false,
             request_log_capacity: 100_000,
         }
     }

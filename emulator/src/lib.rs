@@ -126,6 +126,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
             shared.clone(),
             middleware::pipeline,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            middleware::cors,
+        ))
         .with_state(shared)
 }
 

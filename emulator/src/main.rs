@@ -20,6 +20,9 @@ struct Args {
     /// Turn throttling off.
     #[arg(long)]
     no_throttling: bool,
+    /// Answer CORS for pages served from loopback origins (browser tests of the web package).
+    #[arg(long)]
+    cors_loopback: bool,
     /// Keep the protocol state (clients, tokens, sessions, profiles, TempPass usage, clock) in
     /// this file: loaded at start, saved every 5 seconds and at exit.
     #[arg(long)]
@@ -54,6 +57,9 @@ async fn main() {
     };
     if args.no_throttling {
         config.throttling.enabled = false;
+    }
+    if args.cors_loopback {
+        config.cors_loopback = true;
     }
     let emulator = match Emulator::start_on(config, SocketAddr::new(args.bind, args.port)).await {
         Ok(e) => e,

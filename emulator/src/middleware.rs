@@ -91,3 +91,64 @@ pub async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next:
     shared.record(entry);
     response
 }
+
+/// Whether `origin` is a page on this machine (`http://127.0.0.1:*`, `http://localhost:*`,
+/// `http://[::1]:*`).
+fn loopback_origin(origin: &str) -> bool {
+    url::Url::parse(origin).is_ok_and(|u| {
+        matches!(u.scheme(), "http" | "https")
+            && matches!(
+                u.host_str(),
+                Some("127.0.0.1") | Some("localhost") | Some("[::1]")
+            )
+    })
+}
+
+/// CORS for loopback origins when `cors_loopback` is on: preflights are answered here (they are
+/// neither logged nor throttled), and every answer to such an origin allows it to read it.
+pub async fn cors(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    use axum::http::{header, HeaderValue, Method};
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .filter(|_| shared.config.cors_loopback)
+        .filter(|o| o.to_str().is_ok_and(loopback_origin))
+        .cloned();
+    let Some(origin) = origin else {
+        return next.run(request).await;
+    };
+    let preflight = request.method() == Method::OPTIONS;
+    let asked = request
+        .headers()
+        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .cloned();
+    let mut response = if preflight {
+        let mut r = Response::new(Body::empty());
+        *r.status_mut() = StatusCode::NO_CONTENT;
+        r
+    } else {
+        next.run(request).await
+    };
+    let h = response.headers_mut();
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    h.append(header::VARY, HeaderValue::from_static("origin"));
+    if preflight {
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST, PUT, DELETE, OPTIONS"),
+        );
+        if let Some(asked) = asked {
+            h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked);
+        }
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
+    } else {
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("*"),
+        );
+    }
+    response
+}
