@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Every Rust, Swift and Kotlin block of the guides (docs/*.md and README.md) is code that the
+"""Every Rust, Swift, Kotlin, TypeScript and JavaScript block of the guides (docs/*.md and README.md) is code that the
 test command compiles and runs: each must stand, line for line (indentation aside), in a test or
 example of its language. Blocks of other languages (sh, xml, toml, text) are not checked.
 Exit status 1 names each block that stands nowhere."""
@@ -14,8 +14,11 @@ SOURCES = {
     "swift": ["bindings/swift/Tests"],
     "kotlin": ["bindings/kotlin/src/test", "bindings/kotlin/src/testFixtures",
                "bindings/kotlin/android/src/test"],
+    "typescript": ["bindings/web/test"],
+    "javascript": ["bindings/web/test"],
 }
-SUFFIX = {"rust": ".rs", "swift": ".swift", "kotlin": ".kt"}
+SUFFIX = {"rust": ".rs", "swift": ".swift", "kotlin": ".kt", "typescript": ".ts",
+          "javascript": ".mjs"}
 
 
 def norm(lines):

@@ -128,3 +128,40 @@ test("bad settings are typed errors", () => {
     (e) => e.name === "PassError" && e.setting === "environment",
   );
 });
+
+test("pacing, retries and single flight run on the JavaScript event loop", async () => {
+  await admin("POST", "/__emulator/reset");
+  // Single flight: ten concurrent cold calls register and fetch a token once.
+  const cold = client(mapStorage());
+  const all = await Promise.all(Array.from({ length: 10 }, () => cold.authorize("Cablevision", "news")));
+  assert.ok(all.every((d) => d.kind === "deny" && d.reason === "profileMissing"));
+  assert.equal(await count("/o/client/register"), 1);
+  assert.equal(await count("/o/client/token"), 1);
+
+  // Retries: two 500s, then the answer; the backoff waits on JS timers.
+  await admin("POST", "/__emulator/faults", {
+    path: "/api/v2/REF30/decisions",
+    fault: { kind: "status", status: 500 },
+    remaining: 2,
+  });
+  await admin("DELETE", "/__emulator/requests");
+  assert.equal((await cold.authorize("Cablevision", "news")).kind, "deny");
+  assert.equal((await requests()).length, 3, "two failures and the answer");
+
+  // Pacing (on by default): 1 request per second after a burst of 10.
+  await admin("POST", "/__emulator/reset");
+  const paced = new PassClient({
+    baseUrl: base,
+    serviceProvider: "REF30",
+    softwareStatement: "tvpass-emulator-software-statement",
+    deviceInfo: { primaryHardwareType: "TV", osName: "webOS", osVendor: "LG" },
+    storage: mapStorage(),
+  });
+  const started = performance.now();
+  for (let i = 0; i < 12; i++) await paced.authorize("Cablevision", "news");
+  const took = performance.now() - started;
+  const sent = await requests();
+  assert.equal(sent.length, 14, "register, token and 12 decisions");
+  assert.ok(sent.every((r) => r.status !== 429));
+  assert.ok(took >= 3000, `14 requests after a burst of 10 take about 4 s, took ${took} ms`);
+});

@@ -2,8 +2,12 @@
 // TypeScript app uses it, including the Decision union narrowed by `kind`.
 import { PassClient, PassError, ThrottledError, init, setLogger, type Decision } from "../dist/index.js";
 
+/** The app's own screen: the code and the page where the user logs in. */
+declare function showCode(code: string, url: string): void;
+
 export async function journey(signal: AbortSignal): Promise<string> {
-  await init();
+  // guide: journey
+  await init(); // loads tvpass_web_bg.wasm from beside index.js
   setLogger((level, target, message) => console.log(level, target, message), "info");
   const client = new PassClient({
     baseUrl: "https://api.auth.adobe.com",
@@ -12,7 +16,10 @@ export async function journey(signal: AbortSignal): Promise<string> {
     deviceInfo: { primaryHardwareType: "TV", osName: "webOS", osVendor: "LG" },
   });
   const session = await client.createSession("Cablevision", { signal });
-  if (session.code) await client.awaitProfile(session, { signal });
+  if (session.code) {
+    showCode(session.code, client.authenticationUrl(session.code)); // a second screen
+    await client.awaitProfile(session, { signal }); // polls every 3 s; abort to stop
+  }
   const decision: Decision = await client.authorize("Cablevision", "news", { signal });
   try {
     await client.preauthorize("Cablevision", ["news", "sports"]);
@@ -26,4 +33,5 @@ export async function journey(signal: AbortSignal): Promise<string> {
     case "deny":
       return `${decision.reason}: ${decision.error.message}`;
   }
+  // end guide
 }
