@@ -25,6 +25,8 @@ export interface ClientOptions {
   storage?: StorageLike;
   /** Pace requests to the service's limit (default true). */
   paceRequests?: boolean;
+  /** Time allowed for one request, in ms (default 10000); a call retries within 30 s in all. */
+  requestTimeoutMs?: number;
 }
 
 export interface CallOptions { signal?: AbortSignal }

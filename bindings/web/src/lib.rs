@@ -282,7 +282,7 @@ pub struct PassClient {
 #[wasm_bindgen]
 impl PassClient {
     /// `new PassClient({ baseUrl, serviceProvider, softwareStatement, deviceInfo, deviceId?,
-    /// storage?, paceRequests? })`: every setting is checked here. `storage` is an object with
+    /// storage?, paceRequests?, requestTimeoutMs? })`: every setting is checked here. `storage` is an object with
     /// `get`, `set` and `remove` (default: `localStorage`).
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<PassClient, JsValue> {
@@ -324,6 +324,12 @@ impl PassClient {
             .http_transport(Arc::new(transport::FetchTransport));
         if let Some(id) = opt_string(&options, "deviceId") {
             b = b.device_id(id);
+        }
+        if let Some(ms) = get(&options, "requestTimeoutMs").as_f64() {
+            if !ms.is_finite() || ms < 0.0 {
+                return Err(config_error("request_timeout", "must be a number of milliseconds"));
+            }
+            b = b.request_timeout(std::time::Duration::from_millis(ms as u64));
         }
         if get(&options, "paceRequests").as_bool() == Some(false) {
             b = b.rate_limit(RateLimit {

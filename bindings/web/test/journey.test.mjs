@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
-import { initSync, PassClient, PassError, InvalidConfigurationError } from "../dist/index.js";
+import { initSync, PassClient, PassError, InvalidConfigurationError, TimeoutError, setLogger } from "../dist/index.js";
 
 const base = process.env.TVPASS_EMULATOR;
 assert.ok(base, "set TVPASS_EMULATOR to the emulator's base URL");
@@ -164,4 +164,52 @@ test("pacing, retries and single flight run on the JavaScript event loop", async
   assert.equal(sent.length, 14, "register, token and 12 decisions");
   assert.ok(sent.every((r) => r.status !== 429));
   assert.ok(took >= 3000, `14 requests after a burst of 10 take about 4 s, took ${took} ms`);
+});
+
+test("polling waits on JS timers, a request timeout ends in TimeoutError, SSO headers and logs", async () => {
+  await admin("POST", "/__emulator/reset");
+  const lines = [];
+  setLogger((level, target, message) => lines.push(`${level} ${target} ${message}`), "debug");
+  const storage = mapStorage();
+  const c = client(storage);
+  // The user finishes after the first poll: the next one comes 3 s later.
+  const session = await c.createSession("Spectrum");
+  setTimeout(() => admin("POST", `/__emulator/sessions/${session.code}/complete`, { attributes: {} }), 500);
+  const started = performance.now();
+  const profile = await c.awaitProfile(session);
+  assert.equal(profile.mvpd, "Spectrum");
+  assert.ok(performance.now() - started >= 2500, "the second poll waited for the polling interval");
+  assert.equal(await count("/api/v2/REF30/profiles/code/"), 2);
+
+  // A platform identity goes on the documented calls.
+  const token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ3ZWItdXNlciIsImV4cCI6NDAwMDAwMDAwMH0.c2ln";
+  c.setSubjectToken(token);
+  await c.profiles();
+  const asked = (await requests()).filter((r) => r.path === "/api/v2/REF30/profiles").at(-1);
+  assert.ok(asked.headers.some(([n, v]) => n === "adobe-subject-token" && v === token));
+  c.setSubjectToken(null);
+
+  // Every request times out: three attempts, then a TimeoutError.
+  const slow = new PassClient({
+    baseUrl: base,
+    serviceProvider: "REF30",
+    softwareStatement: "tvpass-emulator-software-statement",
+    deviceInfo: { primaryHardwareType: "TV", osName: "webOS" },
+    storage,
+    paceRequests: false,
+    requestTimeoutMs: 200,
+  });
+  await admin("POST", "/__emulator/faults", {
+    path: "/api/v2/REF30/decisions",
+    fault: { kind: "delay", ms: 1500 },
+    remaining: 3,
+  });
+  await assert.rejects(slow.authorize("Spectrum", "news"), (e) => e instanceof TimeoutError && e.code === "timeout");
+
+  // The SDK's lines reached the callback, and no secret did.
+  assert.ok(lines.some((l) => l.startsWith("debug tvpass")), `log lines: ${lines.length}`);
+  const secrets = [...storage.values.values()].flatMap((v) =>
+    [...v.matchAll(/"(client_secret|access_token)":"([^"]+)"/g)].map((m) => m[2]));
+  assert.ok(secrets.length >= 2);
+  for (const s of [...secrets, token]) assert.ok(!lines.some((l) => l.includes(s)), "a secret reached the log");
 });
