@@ -327,7 +327,10 @@ impl PassClient {
         }
         if let Some(ms) = get(&options, "requestTimeoutMs").as_f64() {
             if !ms.is_finite() || ms < 0.0 {
-                return Err(config_error("request_timeout", "must be a number of milliseconds"));
+                return Err(config_error(
+                    "request_timeout",
+                    "must be a number of milliseconds",
+                ));
             }
             b = b.request_timeout(std::time::Duration::from_millis(ms as u64));
         }
