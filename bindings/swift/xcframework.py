@@ -378,12 +378,12 @@ def cmd_self_test(xcframework, dist):
     with tempfile.TemporaryDirectory() as tmp:
         bad = Path(tmp) / f"{NAME}.xcframework"
         shutil.copytree(xcframework, bad)
-        thin_sim = Path(tmp) / "device.a"
-        shutil.copy(bad / "ios-arm64" / LIB, thin_sim)
+        device = Path(tmp) / "device.a"
+        shutil.copy(bad / "ios-arm64" / LIB, device)
         lipo = tool("lipo")
         x86 = Path(tmp) / "x86.a"
         run(lipo, str(bad / SLICES[1][0] / LIB), "-thin", "x86_64", "-output", str(x86))
-        run(lipo, "-create", str(thin_sim), str(x86), "-output", str(bad / SLICES[1][0] / LIB))
+        run(lipo, "-create", str(device), str(x86), "-output", str(bad / SLICES[1][0] / LIB))
         bad_dist = Path(tmp) / "dist"
         package(bad, bad_dist, f"https://example.invalid/{NAME}.xcframework.zip", sources=False)
         try:

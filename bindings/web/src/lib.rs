@@ -92,17 +92,24 @@ fn variant_name(debug: String) -> String {
 
 fn decision_js(d: &Decision) -> JsValue {
     let o = Object::new();
-    set(&o, "resource", d.resource());
+    let (Decision::Permit {
+        resource,
+        mvpd,
+        source,
+        ..
+    }
+    | Decision::Deny {
+        resource,
+        mvpd,
+        source,
+        ..
+    }) = d;
+    set(&o, "resource", resource.as_str());
+    set(&o, "mvpd", mvpd.as_str());
+    set(&o, "source", variant_name(format!("{source:?}")));
     match d {
-        Decision::Permit {
-            mvpd,
-            source,
-            media_token,
-            ..
-        } => {
+        Decision::Permit { media_token, .. } => {
             set(&o, "kind", "permit");
-            set(&o, "mvpd", mvpd.as_str());
-            set(&o, "source", variant_name(format!("{source:?}")));
             if let Some(t) = media_token {
                 let token = Object::new();
                 set(&token, "serialized", t.serialized.expose());
@@ -111,16 +118,8 @@ fn decision_js(d: &Decision) -> JsValue {
                 set(&o, "mediaToken", token);
             }
         }
-        Decision::Deny {
-            mvpd,
-            source,
-            reason,
-            error,
-            ..
-        } => {
+        Decision::Deny { reason, error, .. } => {
             set(&o, "kind", "deny");
-            set(&o, "mvpd", mvpd.as_str());
-            set(&o, "source", variant_name(format!("{source:?}")));
             set(&o, "reason", variant_name(format!("{reason:?}")));
             let e = Object::new();
             set(&e, "code", error.code.as_str());
