@@ -223,6 +223,23 @@ impl PassClientBuilder {
 
     /// Checks every setting and builds the client.
     pub fn build(self) -> Result<PassClient, PassError> {
+        let (base, sp, statement) = self.check_settings()?;
+        self.device_info.validate()?;
+        if let Some(id) = &self.device_id {
+            if id.expose().trim().is_empty() {
+                return Err(PassError::config("device_id", "must not be empty"));
+            }
+        }
+        let mut sso = SsoHeaders::default();
+        sso.set_platform_identity(self.platform_identity.as_ref())?;
+        sso.set_service_token(self.service_token.as_ref().map(Secret::expose))?;
+        sso.set_visitor(self.visitor_id.as_ref().map(Secret::expose))?;
+        self.build_device(base, sp, statement, sso)
+    }
+
+    /// Checks the settings every device shares; returns the base URL, the service provider and
+    /// the software statement.
+    fn check_settings(&self) -> Result<(String, String, Secret), PassError> {
         let base = check_base_url("environment", self.environment.api_base())?;
         let sp = self
             .service_provider
@@ -234,7 +251,6 @@ impl PassClientBuilder {
             .clone()
             .filter(|s| !s.expose().trim().is_empty())
             .ok_or_else(|| PassError::config("software_statement", "required"))?;
-        self.device_info.validate()?;
         let r = &self.retry;
         if !(1..=5).contains(&r.max_attempts) {
             return Err(PassError::config("retry.max_attempts", "must be 1 to 5"));
@@ -308,17 +324,54 @@ impl PassClientBuilder {
                 "must be a valid header value",
             ));
         }
-        if let Some(id) = &self.device_id {
-            if id.expose().trim().is_empty() {
-                return Err(PassError::config("device_id", "must not be empty"));
-            }
-        }
+        Ok((base, sp, statement))
+    }
 
-        let mut sso = SsoHeaders::default();
-        sso.set_platform_identity(self.platform_identity.as_ref())?;
-        sso.set_service_token(self.service_token.as_ref().map(Secret::expose))?;
-        sso.set_visitor(self.visitor_id.as_ref().map(Secret::expose))?;
+    fn build_device(
+        self,
+        base: String,
+        sp: String,
+        statement: Secret,
+        sso: SsoHeaders,
+    ) -> Result<PassClient, PassError> {
+        let (shared, store) = self.build_shared(base, sp, statement)?;
+        let device_id = match self.device_id.clone() {
+            Some(id) => id,
+            None => match store.load::<String>("device_id") {
+                Some(id) if !id.is_empty() => Secret::new(id),
+                _ => {
+                    let id = generate_device_id();
+                    store.save("device_id", &id);
+                    Secret::new(id)
+                }
+            },
+        };
+        let device_headers =
+            shared.device_headers(&self.device_info.header_value(), &device_id, None);
+        let state = DeviceState::new(Some(store));
+        // One device: its calls and the registration keep one pace, as the service counts them.
+        let pacing = shared.transport.pacing().clone();
+        Ok(PassClient {
+            inner: Arc::new(Inner {
+                shared,
+                device_id,
+                device_headers,
+                sso: RwLock::new(sso),
+                state: Arc::new(state),
+                pacing,
+                cache_slot: None,
+            }),
+        })
+    }
 
+    /// The checked settings every device shares: the service, the pipeline, the registration
+    /// and the configuration cache. Returns the storage of the values kept, too.
+    pub(crate) fn build_shared(
+        &self,
+        base: String,
+        sp: String,
+        statement: Secret,
+    ) -> Result<(Arc<Shared>, Arc<Store>), PassError> {
         let http = match &self.http_transport {
             Some(t) => t.clone(),
             None => crate::http::default_transport()?,
@@ -345,22 +398,10 @@ impl PassClientBuilder {
             None => hex(&Sha256::digest(base.as_bytes())[..4]),
         };
         let store = Arc::new(Store::new(storage, format!("tvpass.{sp}.{scope}")));
-        let device_id = match self.device_id.clone() {
-            Some(id) => id,
-            None => match store.load::<String>("device_id") {
-                Some(id) if !id.is_empty() => Secret::new(id),
-                _ => {
-                    let id = generate_device_id();
-                    store.save("device_id", &id);
-                    Secret::new(id)
-                }
-            },
-        };
-        let device_info_header = self.device_info.header_value();
         let common = vec![
             ("accept", "application/json".to_string()),
             ("user-agent", self.user_agent.clone()),
-            ("x-device-info", device_info_header.clone()),
+            ("x-device-info", self.device_info.header_value()),
         ];
         let transport = Transport::new(
             http,
@@ -374,44 +415,35 @@ impl PassClientBuilder {
             ("accept", "application/json".to_string()),
             ("user-agent", self.user_agent.clone()),
         ]);
-        let mut device_headers = header_map(&[
-            ("accept", "application/json".to_string()),
-            ("user-agent", self.user_agent.clone()),
-            ("x-device-info", device_info_header),
-            (
-                "ap-device-identifier",
-                format!("fingerprint {}", STANDARD.encode(device_id.expose())),
-            ),
-        ]);
-        if let Some(v) = device_headers.get_mut("ap-device-identifier") {
-            v.set_sensitive(true);
-        }
-        let profiles = store.load::<Vec<Profile>>("profiles").unwrap_or_default();
-        Ok(PassClient {
-            inner: Arc::new(Inner {
-                base_url: crate::transport::parse_url(&base)?,
-                device_id,
-                base_headers,
-                device_headers,
-                base,
-                sp,
-                transport,
-                registration,
-                store,
-                polling_interval: self.polling_interval,
-                batch: self.preauthorize_batch_size,
-                concurrency: self.preauthorize_concurrency,
-                configuration_ttl: self.configuration_ttl,
-                domain_name: self.domain_name,
-                redirect_url: self.redirect_url,
-                configuration: Mutex::new(None),
-                profiles: Mutex::new(profiles),
-                profiles_checked: Mutex::new(None),
-                preauthorized: Mutex::new(HashMap::new()),
-                session_generation: AtomicU64::new(0),
-                sso: RwLock::new(sso),
-            }),
-        })
+        let shared = Shared {
+            base_url: crate::transport::parse_url(&base)?,
+            base_headers,
+            base,
+            sp,
+            transport,
+            registration,
+            polling_interval: self.polling_interval,
+            batch: self.preauthorize_batch_size,
+            concurrency: self.preauthorize_concurrency,
+            configuration_ttl: self.configuration_ttl,
+            domain_name: self.domain_name.clone(),
+            redirect_url: self.redirect_url.clone(),
+            configuration: Mutex::new(None),
+            #[cfg(feature = "redis")]
+            fleet: None,
+        };
+        Ok((Arc::new(shared), store))
+    }
+
+    /// The pace each device keeps.
+    pub(crate) fn rate_limit_setting(&self) -> RateLimit {
+        self.rate_limit.clone()
+    }
+
+    /// Checks the settings a service shares by all its devices and builds that part.
+    pub(crate) fn build_service_part(&self) -> Result<(Arc<Shared>, Arc<Store>), PassError> {
+        let (base, sp, statement) = self.check_settings()?;
+        self.build_shared(base, sp, statement)
     }
 }
 
@@ -432,18 +464,15 @@ impl std::fmt::Debug for PassClient {
     }
 }
 
-pub(crate) struct Inner {
+/// What every device of a client or service shares.
+pub(crate) struct Shared {
     pub base: String,
     pub base_url: url::Url,
     pub sp: String,
     pub transport: Transport,
     pub registration: Registration,
-    pub store: Arc<Store>,
-    pub device_id: Secret,
     /// `Accept` and `User-Agent`.
     pub base_headers: HeaderMap,
-    /// The base headers plus `AP-Device-Identifier` and `X-Device-Info`.
-    pub device_headers: HeaderMap,
     pub polling_interval: Duration,
     pub batch: usize,
     pub concurrency: usize,
@@ -451,15 +480,106 @@ pub(crate) struct Inner {
     pub domain_name: String,
     pub redirect_url: String,
     pub configuration: Mutex<Option<(Instant, Configuration)>>,
+    /// The fleet's shared state (Redis), when the service has one.
+    #[cfg(feature = "redis")]
+    pub fleet: Option<Arc<crate::fleet::Fleet>>,
+}
+
+impl Shared {
+    /// The base headers plus `X-Device-Info`, `AP-Device-Identifier` and, for a device served
+    /// by a service, `X-Forwarded-For`.
+    pub fn device_headers(
+        &self,
+        device_info: &str,
+        device_id: &Secret,
+        forwarded_for: Option<&str>,
+    ) -> HeaderMap {
+        let mut headers = self.base_headers.clone();
+        if let Ok(v) = HeaderValue::from_str(device_info) {
+            headers.insert(HeaderName::from_static("x-device-info"), v);
+        }
+        if let Ok(mut v) = HeaderValue::from_str(&format!(
+            "fingerprint {}",
+            STANDARD.encode(device_id.expose())
+        )) {
+            v.set_sensitive(true);
+            headers.insert(HeaderName::from_static("ap-device-identifier"), v);
+        }
+        if let Some(v) = forwarded_for.and_then(|f| HeaderValue::from_str(f).ok()) {
+            headers.insert(HeaderName::from_static("x-forwarded-for"), v);
+        }
+        headers
+    }
+}
+
+/// What the SDK keeps about one device between calls: its profiles, Permits and session.
+pub(crate) struct DeviceState {
+    /// Where a device app persists them (`None` for a device served by a service).
+    pub store: Option<Arc<Store>>,
     pub profiles: Mutex<Vec<Profile>>,
     /// The single sign-on identities under which the profiles were last read from the service
     /// by this client (`None`: not yet). While an identity is set and differs, the cache may lack
     /// profiles that other apps of the same identity created, so the service is asked.
     pub profiles_checked: Mutex<Option<IdentityKeys>>,
     pub preauthorized: Mutex<HashMap<(String, String), i64>>,
+    /// The MVPD picked, for a device without storage.
+    pub selected: Mutex<Option<crate::model::Mvpd>>,
     pub session_generation: AtomicU64,
+}
+
+impl DeviceState {
+    pub fn new(store: Option<Arc<Store>>) -> Self {
+        let profiles = store
+            .as_ref()
+            .and_then(|s| s.load::<Vec<Profile>>("profiles"))
+            .unwrap_or_default();
+        Self {
+            store,
+            profiles: Mutex::new(profiles),
+            profiles_checked: Mutex::new(None),
+            preauthorized: Mutex::new(HashMap::new()),
+            selected: Mutex::new(None),
+            session_generation: AtomicU64::new(0),
+        }
+    }
+
+    /// Persists the profiles (a device app's storage only).
+    pub fn save_profiles(&self, profiles: &[Profile]) {
+        if let Some(s) = &self.store {
+            s.save("profiles", &profiles);
+        }
+    }
+}
+
+/// One device: the shared part and the device's own.
+pub(crate) struct Inner {
+    pub shared: Arc<Shared>,
+    pub device_id: Secret,
+    /// The base headers plus `AP-Device-Identifier`, `X-Device-Info` (and `X-Forwarded-For`).
+    pub device_headers: HeaderMap,
     /// Single sign-on headers (platform identity, service token, partner status, visitor).
     pub sso: RwLock<SsoHeaders>,
+    pub state: Arc<DeviceState>,
+    /// The device's pace.
+    pub pacing: crate::transport::Pacing,
+    /// Where a service keeps this device's state between handles (its size is updated when
+    /// the handle goes).
+    pub cache_slot: Option<crate::service::CacheSlot>,
+}
+
+impl std::ops::Deref for Inner {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(slot) = &self.cache_slot {
+            slot.release(&self.state);
+        }
+    }
 }
 
 /// One REST API V2 call.
@@ -551,7 +671,7 @@ impl Inner {
             let token = self.registration.token(&self.transport, deadline).await?;
             let answer = self
                 .transport
-                .send(&self.request(call, &token), deadline)
+                .send_paced(&self.request(call, &token), deadline, &self.pacing)
                 .await?;
             if answer.status == 401 && !refreshed {
                 refreshed = true;
@@ -764,6 +884,7 @@ impl PassClient {
 
     pub(crate) fn forget_preauthorizations(&self) {
         self.inner
+            .state
             .preauthorized
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -61,6 +61,7 @@ pub mod http;
 mod model;
 mod registration;
 mod secret;
+mod service;
 mod sso;
 mod storage;
 mod time;
@@ -80,6 +81,7 @@ pub use model::{
     SessionReason, TempPassInfo,
 };
 pub use secret::Secret;
+pub use service::{DeviceContext, PassService, PassServiceBuilder};
 pub use sso::{
     PartnerAccessStatus, PartnerFrameworkError, PartnerFrameworkStatus, PartnerStatusProblem,
     PlatformIdentity, PARTNER_APPLE,

@@ -163,10 +163,41 @@ impl Pacer {
     }
 }
 
+/// Whose pace a request keeps: the service limits each device (keyed by its IP) to 1 request
+/// per second after a burst of 10.
+#[derive(Clone)]
+pub(crate) enum Pacing {
+    /// This process's own token bucket.
+    Local(Arc<Pacer>),
+    /// A bucket shared by every instance of a fleet (Redis), falling back to a local one.
+    #[cfg(feature = "redis")]
+    Fleet(crate::fleet::FleetPacer),
+}
+
+impl Pacing {
+    /// Waits until a request may be sent; `Throttled` if that would pass the deadline.
+    pub async fn acquire(&self, deadline: Instant) -> Result<(), PassError> {
+        match self {
+            Pacing::Local(p) => p.acquire(deadline).await,
+            #[cfg(feature = "redis")]
+            Pacing::Fleet(p) => p.acquire(deadline).await,
+        }
+    }
+
+    /// After a 429: no request for at least a second.
+    pub async fn silence(&self) {
+        match self {
+            Pacing::Local(p) => p.silence(),
+            #[cfg(feature = "redis")]
+            Pacing::Fleet(p) => p.silence().await,
+        }
+    }
+}
+
 /// Sends requests with the retry policy.
 pub(crate) struct Transport {
     http: Arc<dyn HttpTransport>,
-    pacer: Pacer,
+    pacing: Pacing,
     retry: RetryPolicy,
     request_timeout: Duration,
     max_body: usize,
@@ -189,7 +220,7 @@ impl Transport {
     ) -> Self {
         Self {
             http,
-            pacer: Pacer::new(rate),
+            pacing: Pacing::Local(Arc::new(Pacer::new(rate))),
             retry,
             request_timeout,
             max_body,
@@ -203,14 +234,30 @@ impl Transport {
         Instant::now() + self.retry.deadline
     }
 
-    /// Sends with retries for transient failures. Non-retryable answers (2xx, 4xx) come back as
-    /// `Ok`; exhausted retries come back as the last error.
+    /// The pace of requests that name no device (registration, management), and of every
+    /// request of a client that is one device.
+    pub fn pacing(&self) -> &Pacing {
+        &self.pacing
+    }
+
+    /// Sends with retries for transient failures, at the transport's own pace. Non-retryable
+    /// answers (2xx, 4xx) come back as `Ok`; exhausted retries come back as the last error.
     pub async fn send(&self, req: &Request, deadline: Instant) -> Result<Answer, PassError> {
+        self.send_paced(req, deadline, &self.pacing).await
+    }
+
+    /// As [`send`](Self::send), at the pace of one device.
+    pub async fn send_paced(
+        &self,
+        req: &Request,
+        deadline: Instant,
+        pacing: &Pacing,
+    ) -> Result<Answer, PassError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            self.pacer.acquire(deadline).await?;
-            let outcome = self.attempt(req, deadline).await?;
+            pacing.acquire(deadline).await?;
+            let outcome = self.attempt(req, deadline, pacing).await?;
             let error = match outcome {
                 Outcome::Done(a) => return Ok(a),
                 Outcome::Retry(e) => e,
@@ -240,7 +287,12 @@ impl Transport {
         exp.mul_f64(0.5 + frac / 2.0)
     }
 
-    async fn attempt(&self, req: &Request, deadline: Instant) -> Result<Outcome, PassError> {
+    async fn attempt(
+        &self,
+        req: &Request,
+        deadline: Instant,
+        pacing: &Pacing,
+    ) -> Result<Outcome, PassError> {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
             return Err(PassError::Timeout(self.retry.deadline));
@@ -293,7 +345,7 @@ impl Transport {
         };
         tracing::debug!(path = %req.path, status = answer.status, "answer");
         if answer.status == 429 {
-            self.pacer.silence();
+            pacing.silence().await;
             return Ok(Outcome::Retry(PassError::Throttled));
         }
         if answer.status >= 500 {

@@ -101,11 +101,30 @@ impl PassClient {
 
     /// Remembers the MVPD the user picked (id, name, logo), persistently.
     pub fn select_mvpd(&self, mvpd: &Mvpd) {
-        self.inner.store.save("selected_mvpd", mvpd);
+        match &self.inner.state.store {
+            Some(store) => store.save("selected_mvpd", mvpd),
+            None => {
+                *self
+                    .inner
+                    .state
+                    .selected
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = Some(mvpd.clone())
+            }
+        }
     }
 
     /// The MVPD the user picked last, if any.
     pub fn selected_mvpd(&self) -> Option<Mvpd> {
-        self.inner.store.load("selected_mvpd")
+        match &self.inner.state.store {
+            Some(store) => store.load("selected_mvpd"),
+            None => self
+                .inner
+                .state
+                .selected
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+        }
     }
 }

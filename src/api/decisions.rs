@@ -225,6 +225,7 @@ impl PassClient {
         let mut missing = Vec::new();
         {
             let mut cache = inner
+                .state
                 .preauthorized
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
@@ -257,6 +258,7 @@ impl PassClient {
         }
         {
             let mut cache = inner
+                .state
                 .preauthorized
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());

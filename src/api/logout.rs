@@ -55,12 +55,22 @@ impl PassClient {
         let action = decode(&answer.body, mvpd, &inner.base)?;
         self.forget_profile(mvpd);
         inner
+            .state
             .preauthorized
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .retain(|(m, _), _| m != mvpd);
         if self.selected_mvpd().is_some_and(|m| m.id == mvpd) {
-            inner.store.delete("selected_mvpd");
+            match &inner.state.store {
+                Some(store) => store.delete("selected_mvpd"),
+                None => {
+                    *inner
+                        .state
+                        .selected
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner()) = None
+                }
+            }
         }
         Ok(action)
     }

@@ -51,7 +51,10 @@ impl PassClient {
         // flow); one with a provider but no expiration date is refused here.
         self.set_partner_framework_status(Some(status))?;
         let inner = &self.inner;
-        inner.session_generation.fetch_add(1, Ordering::SeqCst);
+        inner
+            .state
+            .session_generation
+            .fetch_add(1, Ordering::SeqCst);
         let form = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("domainName", &inner.domain_name)
             .append_pair("redirectUrl", &inner.redirect_url)
@@ -115,6 +118,7 @@ impl PassClient {
         let keys = self.identity_keys();
         let mut checked = self
             .inner
+            .state
             .profiles_checked
             .lock()
             .unwrap_or_else(|e| e.into_inner());

@@ -106,13 +106,14 @@ impl PassClient {
     fn retain_profiles(&self, keep: impl Fn(&Profile) -> bool) -> Vec<Profile> {
         let mut cache = self
             .inner
+            .state
             .profiles
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         let before = cache.len();
         cache.retain(|p| keep(p));
         if cache.len() != before {
-            self.inner.store.save("profiles", &*cache);
+            self.inner.state.save_profiles(&cache);
         }
         cache.clone()
     }
@@ -125,6 +126,7 @@ impl PassClient {
         !keys.any()
             || self
                 .inner
+                .state
                 .profiles_checked
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -135,6 +137,7 @@ impl PassClient {
     pub(crate) fn remember_profiles(&self, profiles: &[Profile], replace_all: bool) {
         let mut cache = self
             .inner
+            .state
             .profiles
             .lock()
             .unwrap_or_else(|e| e.into_inner());
@@ -145,7 +148,7 @@ impl PassClient {
             cache.retain(|c| c.mvpd != p.mvpd);
             cache.push(p.clone());
         }
-        self.inner.store.save("profiles", &*cache);
+        self.inner.state.save_profiles(&cache);
     }
 
     /// Drops the cached profiles of these types (those an identity that changed brought) and
@@ -153,6 +156,7 @@ impl PassClient {
     pub(crate) fn forget_profiles_of(&self, types: &[ProfileType]) {
         *self
             .inner
+            .state
             .profiles_checked
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = None;
@@ -187,6 +191,7 @@ impl PassClient {
         let profiles = decode(&answer.body)?;
         self.remember_profiles(&profiles, true);
         *inner
+            .state
             .profiles_checked
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = Some(keys);

@@ -119,7 +119,10 @@ impl PassClient {
     pub async fn create_session(&self, mvpd: &str) -> Result<Session, PassError> {
         check_id("mvpd", mvpd)?;
         let inner = &self.inner;
-        inner.session_generation.fetch_add(1, Ordering::SeqCst);
+        inner
+            .state
+            .session_generation
+            .fetch_add(1, Ordering::SeqCst);
         let mut call = Call::post(
             inner.path(&["sessions"]),
             "application/x-www-form-urlencoded",
@@ -188,10 +191,10 @@ impl PassClient {
             .as_deref()
             .ok_or_else(|| PassError::config("session", "the session has no code to poll"))?;
         let inner = &self.inner;
-        let generation = inner.session_generation.load(Ordering::SeqCst);
+        let generation = inner.state.session_generation.load(Ordering::SeqCst);
         let mut polls = 0u32;
         loop {
-            if inner.session_generation.load(Ordering::SeqCst) != generation {
+            if inner.state.session_generation.load(Ordering::SeqCst) != generation {
                 return Err(PassError::SessionReplaced);
             }
             if session.not_after_ms.is_some_and(|t| now_ms() >= t) {

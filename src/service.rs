@@ -1,0 +1,589 @@
+//! Server to server: one [`PassService`] per application and environment calls the service on
+//! behalf of many streaming devices. It registers once (one set of client credentials and one
+//! access token for the whole process, or the whole fleet with Redis), and hands out a cheap
+//! [`PassClient`] per device with [`PassService::device`]: that handle sends the device's own
+//! `AP-Device-Identifier`, `X-Device-Info` (with the connection's IP and port) and
+//! `X-Forwarded-For`, keeps the device's pace (the service counts 1 request per second after a
+//! burst of 10 per device IP), and reads and fills the device's cached profiles and Permits.
+//!
+//! The per-device state lives in a bounded cache: at most [`PassServiceBuilder::max_devices`]
+//! devices and [`PassServiceBuilder::max_cache_bytes`] bytes (estimated), evicted by expiry and
+//! least-recent use. An evicted device loses nothing the service does not keep: its next
+//! `profiles()` asks the service again.
+
+use crate::client::{check_id, DeviceState, Inner, PassClient, PassClientBuilder, Shared};
+use crate::config::{DeviceInfo, Environment, RateLimit, RetryPolicy};
+use crate::error::PassError;
+use crate::http::HttpTransport;
+use crate::model::Profile;
+use crate::secret::Secret;
+use crate::sso::{PlatformIdentity, SsoHeaders};
+use crate::storage::Storage;
+use crate::time::now_ms;
+use crate::transport::{Pacer, Pacing};
+use lru::LruCache;
+use sha2::{Digest, Sha256};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+/// Shards of the device and pacer caches: calls of different devices rarely wait for one
+/// another's lock.
+const SHARDS: usize = 16;
+
+/// What one device sends with its request to the programmer's service: who it is, where it
+/// connects from, and its single sign-on identities.
+#[derive(Clone)]
+pub struct DeviceContext {
+    id: Secret,
+    ip: IpAddr,
+    port: Option<u16>,
+    info: DeviceInfo,
+    platform_identity: Option<PlatformIdentity>,
+    service_token: Option<Secret>,
+    visitor_id: Option<Secret>,
+}
+
+impl std::fmt::Debug for DeviceContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The id and the address identify a person's device: neither is shown.
+        f.debug_struct("DeviceContext")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DeviceContext {
+    /// A device by its stable identifier (as its app sends it) and the public IP address its
+    /// request came from (sent as `X-Forwarded-For` and `X-Device-Info`'s `connectionIp`).
+    pub fn new(id: impl Into<String>, ip: IpAddr) -> Self {
+        Self {
+            id: Secret::new(id),
+            ip,
+            port: None,
+            info: DeviceInfo::default(),
+            platform_identity: None,
+            service_token: None,
+            visitor_id: None,
+        }
+    }
+
+    /// The source port of the device's connection (`X-Device-Info`'s `connectionPort`).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = Some(port);
+        self
+    }
+
+    /// What the device says about itself. `connection_ip` and `connection_port` are filled from
+    /// [`new`](Self::new) and [`port`](Self::port) when not set.
+    pub fn device_info(mut self, info: DeviceInfo) -> Self {
+        self.info = info;
+        self
+    }
+
+    /// The device's platform identity (single sign-on).
+    pub fn platform_identity(mut self, identity: PlatformIdentity) -> Self {
+        self.platform_identity = Some(identity);
+        self
+    }
+
+    /// The device user's service token (single sign-on).
+    pub fn service_token(mut self, token: impl Into<String>) -> Self {
+        self.service_token = Some(Secret::new(token));
+        self
+    }
+
+    /// The Experience Cloud visitor id of the device's user.
+    pub fn visitor_id(mut self, ecid: impl Into<String>) -> Self {
+        self.visitor_id = Some(Secret::new(ecid));
+        self
+    }
+}
+
+/// Collects the settings of a [`PassService`]; [`build`](Self::build) checks them all.
+#[derive(Clone)]
+pub struct PassServiceBuilder {
+    client: PassClientBuilder,
+    max_devices: usize,
+    max_cache_bytes: usize,
+    #[cfg(feature = "redis")]
+    redis: Option<crate::fleet::FleetSettings>,
+}
+
+impl std::fmt::Debug for PassServiceBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PassServiceBuilder")
+            .field("client", &self.client)
+            .field("max_devices", &self.max_devices)
+            .field("max_cache_bytes", &self.max_cache_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+macro_rules! forward {
+    ($(#[$m:meta])* $name:ident: $t:ty) => {
+        $(#[$m])*
+        pub fn $name(mut self, value: $t) -> Self {
+            self.client = self.client.$name(value);
+            self
+        }
+    };
+}
+
+impl PassServiceBuilder {
+    forward!(
+        /// Production (default), staging, or a custom base URL.
+        environment: Environment
+    );
+    forward!(
+        /// What the service itself says when it registers (`X-Device-Info` of DCR).
+        device_info: DeviceInfo
+    );
+    forward!(
+        /// Retries of transient failures (default: 3 attempts, 30 s per call).
+        retry: RetryPolicy
+    );
+    forward!(
+        /// The pace of each device (default: the service's 1 request/s after a burst of 10).
+        rate_limit: RateLimit
+    );
+    forward!(
+        /// Timeout of one HTTP request (default 10 s).
+        request_timeout: Duration
+    );
+    forward!(
+        /// Interval of authentication polling, 3 to 5 s (default 3 s).
+        polling_interval: Duration
+    );
+    forward!(
+        /// Resources per preauthorize request (default 5).
+        preauthorize_batch_size: usize
+    );
+    forward!(
+        /// Preauthorize requests of one device in flight at once (default 4).
+        preauthorize_concurrency: usize
+    );
+    forward!(
+        /// How long the configuration is cached, at most 5 minutes (default 150 s).
+        configuration_ttl: Duration
+    );
+    forward!(
+        /// Largest answer accepted (default 1 MiB).
+        max_response_bytes: usize
+    );
+    forward!(
+        /// Where the client credentials and the access token are kept (default: memory).
+        storage: Arc<dyn Storage>
+    );
+    forward!(
+        /// The HTTP transport (default: the built-in reqwest transport, whose connections are
+        /// re-resolved at least every 30 s).
+        http_transport: Arc<dyn HttpTransport>
+    );
+
+    /// The service provider (requestor) id.
+    pub fn service_provider(mut self, id: impl Into<String>) -> Self {
+        self.client = self.client.service_provider(id);
+        self
+    }
+
+    /// The software statement of the application.
+    pub fn software_statement(mut self, statement: impl Into<String>) -> Self {
+        self.client = self.client.software_statement(statement);
+        self
+    }
+
+    /// The storage namespace (see [`PassClientBuilder::storage_namespace`]).
+    pub fn storage_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.client = self.client.storage_namespace(namespace);
+        self
+    }
+
+    /// The domain sent when creating sessions (default `adobe.com`).
+    pub fn domain_name(mut self, domain: impl Into<String>) -> Self {
+        self.client = self.client.domain_name(domain);
+        self
+    }
+
+    /// Where the user agent goes after login and logout (default `https://adobe.com`).
+    pub fn redirect_url(mut self, url: impl Into<String>) -> Self {
+        self.client = self.client.redirect_url(url);
+        self
+    }
+
+    /// The `User-Agent` header (default `tvpass/<version>`).
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.client = self.client.user_agent(ua);
+        self
+    }
+
+    /// Most devices whose state (profiles, Permits, pace) is kept (default 100,000; 1 to
+    /// 10,000,000). The least recently used go first.
+    pub fn max_devices(mut self, n: usize) -> Self {
+        self.max_devices = n;
+        self
+    }
+
+    /// Most bytes of device state kept, as estimated from what each holds (default 64 MiB; at
+    /// least 64 KiB). The least recently used go first.
+    pub fn max_cache_bytes(mut self, bytes: usize) -> Self {
+        self.max_cache_bytes = bytes;
+        self
+    }
+
+    /// Checks every setting and builds the service.
+    pub fn build(self) -> Result<PassService, PassError> {
+        if !(1..=10_000_000).contains(&self.max_devices) {
+            return Err(PassError::config("max_devices", "must be 1 to 10,000,000"));
+        }
+        if self.max_cache_bytes < 64 * 1024 {
+            return Err(PassError::config(
+                "max_cache_bytes",
+                "must be at least 64 KiB",
+            ));
+        }
+        #[allow(unused_mut)]
+        let (mut shared, _store) = self.client.build_service_part()?;
+        #[cfg(feature = "redis")]
+        let fleet = match &self.redis {
+            Some(settings) => {
+                let fleet = Arc::new(crate::fleet::Fleet::new(settings, &shared)?);
+                let s = Arc::get_mut(&mut shared)
+                    .ok_or_else(|| PassError::config("redis", "the service is already in use"))?;
+                s.fleet = Some(fleet.clone());
+                s.registration.set_fleet(fleet.clone());
+                Some(fleet)
+            }
+            None => None,
+        };
+        let per_shard = self.max_devices.div_ceil(SHARDS).max(1);
+        let cache = Arc::new(DeviceCache {
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(Shard::new(per_shard)))
+                .collect(),
+            max_bytes_per_shard: (self.max_cache_bytes / SHARDS).max(1),
+            rate_limit: self.client.rate_limit_setting(),
+        });
+        Ok(PassService {
+            shared,
+            cache,
+            #[cfg(feature = "redis")]
+            fleet,
+        })
+    }
+}
+
+/// The SDK for a programmer's service that calls Adobe Pass on behalf of many devices. Build it
+/// once; it is cheap to clone. See the [module documentation](self).
+#[derive(Clone)]
+pub struct PassService {
+    shared: Arc<Shared>,
+    cache: Arc<DeviceCache>,
+    #[cfg(feature = "redis")]
+    fleet: Option<Arc<crate::fleet::Fleet>>,
+}
+
+impl std::fmt::Debug for PassService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PassService")
+            .field("base_url", &self.shared.base)
+            .field("service_provider", &self.shared.sp)
+            .field("devices", &self.cached_devices())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PassService {
+    /// A builder with the defaults.
+    pub fn builder() -> PassServiceBuilder {
+        PassServiceBuilder {
+            client: PassClientBuilder::default(),
+            max_devices: 100_000,
+            max_cache_bytes: 64 * 1024 * 1024,
+            #[cfg(feature = "redis")]
+            redis: None,
+        }
+    }
+
+    /// The service provider id.
+    pub fn service_provider(&self) -> &str {
+        &self.shared.sp
+    }
+
+    /// Registers (when no client credentials are kept) and obtains an access token (when none
+    /// is valid), so that the first device call needs one request.
+    pub async fn warm_up(&self) -> Result<(), PassError> {
+        let s = &self.shared;
+        s.registration
+            .token(&s.transport, s.transport.deadline())
+            .await
+            .map(|_| ())
+    }
+
+    /// A client for one device, offering every call a [`PassClient`] offers. Cheap: it shares
+    /// the service's registration, pipeline and configuration, and picks up the device's
+    /// cached profiles and Permits; drop it when the device's request is answered.
+    ///
+    /// The device id must be 1 to 256 characters without control characters; the device info
+    /// must use the documented values. Either is refused with
+    /// [`PassError::InvalidConfiguration`].
+    pub fn device(&self, device: DeviceContext) -> Result<PassClient, PassError> {
+        check_id("device_id", device.id.expose())?;
+        let mut info = device.info;
+        info.validate()?;
+        if info.connection_ip.is_none() {
+            info.connection_ip = Some(device.ip.to_string());
+        }
+        if info.connection_port.is_none() {
+            info.connection_port = device.port;
+        }
+        let mut sso = SsoHeaders::default();
+        sso.set_platform_identity(device.platform_identity.as_ref())?;
+        sso.set_service_token(device.service_token.as_ref().map(Secret::expose))?;
+        sso.set_visitor(device.visitor_id.as_ref().map(Secret::expose))?;
+        let forwarded = device.ip.to_string();
+        let headers =
+            self.shared
+                .device_headers(&info.header_value(), &device.id, Some(&forwarded));
+        let key = device_key(&self.shared.sp, device.id.expose());
+        let state = self.cache.checkout(key);
+        let pacing = self.pacing(device.ip);
+        Ok(PassClient {
+            inner: Arc::new(Inner {
+                shared: self.shared.clone(),
+                device_id: device.id,
+                device_headers: headers,
+                sso: RwLock::new(sso),
+                state,
+                pacing,
+                cache_slot: Some(CacheSlot {
+                    cache: self.cache.clone(),
+                    key,
+                }),
+            }),
+        })
+    }
+
+    fn pacing(&self, ip: IpAddr) -> Pacing {
+        let local = self.cache.pacer(ip);
+        #[cfg(feature = "redis")]
+        if let Some(fleet) = &self.fleet {
+            return Pacing::Fleet(fleet.pacer(ip, local));
+        }
+        Pacing::Local(local)
+    }
+
+    /// How many devices' state is kept now.
+    pub fn cached_devices(&self) -> usize {
+        self.cache
+            .shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).devices.len())
+            .sum()
+    }
+
+    /// The estimated bytes of device state kept now.
+    pub fn cached_bytes(&self) -> usize {
+        self.cache
+            .shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).bytes)
+            .sum()
+    }
+}
+
+/// The cache key of a device: a digest of the service provider and its id (the id itself is
+/// not kept as a key).
+fn device_key(sp: &str, id: &str) -> u128 {
+    let d = Sha256::new()
+        .chain_update(sp.as_bytes())
+        .chain_update([0])
+        .chain_update(id.as_bytes())
+        .finalize();
+    u128::from_le_bytes(d[..16].try_into().unwrap_or([0; 16]))
+}
+
+/// The bounded state of the devices a service serves, and their pacers.
+pub(crate) struct DeviceCache {
+    shards: Vec<Mutex<Shard>>,
+    max_bytes_per_shard: usize,
+    rate_limit: RateLimit,
+}
+
+struct Shard {
+    devices: LruCache<u128, Entry>,
+    /// The pace of each device IP; an idle bucket refills within burst / rate seconds, so the
+    /// least recently used go first.
+    pacers: LruCache<IpAddr, Arc<Pacer>>,
+    bytes: usize,
+}
+
+struct Entry {
+    state: Arc<DeviceState>,
+    bytes: usize,
+    /// When nothing it holds is valid any more (ms since the epoch).
+    expires_ms: i64,
+}
+
+impl Shard {
+    fn new(capacity: usize) -> Self {
+        let cap = std::num::NonZeroUsize::new(capacity).unwrap_or(std::num::NonZeroUsize::MIN);
+        Self {
+            devices: LruCache::new(cap),
+            pacers: LruCache::new(cap),
+            bytes: 0,
+        }
+    }
+
+    /// Evicts the expired and then the least recently used until within the bounds.
+    fn evict(&mut self, max_bytes: usize, now: i64) {
+        while let Some((_, e)) = self.devices.peek_lru() {
+            let over = self.bytes > max_bytes;
+            if !(over || e.expires_ms <= now) {
+                break;
+            }
+            if let Some((_, e)) = self.devices.pop_lru() {
+                self.bytes = self.bytes.saturating_sub(e.bytes);
+            }
+        }
+    }
+}
+
+impl DeviceCache {
+    fn shard(&self, key: u128) -> &Mutex<Shard> {
+        &self.shards[(key as usize) % SHARDS]
+    }
+
+    fn checkout(&self, key: u128) -> Arc<DeviceState> {
+        let mut shard = self.shard(key).lock().unwrap_or_else(|e| e.into_inner());
+        let now = now_ms();
+        if let Some(e) = shard.devices.get(&key) {
+            if e.expires_ms > now {
+                return e.state.clone();
+            }
+        }
+        let state = Arc::new(DeviceState::new(None));
+        let bytes = estimate(&state);
+        shard.bytes += bytes;
+        if let Some((_, old)) = shard.devices.push(
+            key,
+            Entry {
+                state: state.clone(),
+                bytes,
+                // An empty device is kept for the length of a login.
+                expires_ms: now + EMPTY_DEVICE_TTL_MS,
+            },
+        ) {
+            shard.bytes = shard.bytes.saturating_sub(old.bytes);
+        }
+        shard.evict(self.max_bytes_per_shard, now);
+        state
+    }
+
+    fn pacer(&self, ip: IpAddr) -> Arc<Pacer> {
+        let key = match ip {
+            IpAddr::V4(v) => u32::from(v) as u128,
+            IpAddr::V6(v) => u128::from(v),
+        };
+        let mut shard = self.shard(key).lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = shard.pacers.get(&ip) {
+            return p.clone();
+        }
+        let p = Arc::new(Pacer::new(self.rate_limit.clone()));
+        shard.pacers.push(ip, p.clone());
+        p
+    }
+}
+
+/// How long the state of a device that holds nothing is kept: an authentication session's
+/// length, so that a login's profile lands where the device's next call looks.
+const EMPTY_DEVICE_TTL_MS: i64 = 30 * 60 * 1000;
+
+/// Where a device's handle returns its state's new size and validity when it goes.
+pub(crate) struct CacheSlot {
+    cache: Arc<DeviceCache>,
+    key: u128,
+}
+
+impl CacheSlot {
+    pub fn release(&self, state: &Arc<DeviceState>) {
+        let bytes = estimate(state);
+        let now = now_ms();
+        let expires = valid_until(state).max(now + EMPTY_DEVICE_TTL_MS.min(60_000));
+        let mut shard = self
+            .cache
+            .shard(self.key)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut delta: isize = 0;
+        if let Some(e) = shard.devices.peek_mut(&self.key) {
+            if Arc::ptr_eq(&e.state, state) {
+                delta = bytes as isize - e.bytes as isize;
+                e.bytes = bytes;
+                e.expires_ms = e.expires_ms.max(expires);
+            }
+        }
+        shard.bytes = shard.bytes.saturating_add_signed(delta);
+        shard.evict(self.cache.max_bytes_per_shard, now);
+    }
+}
+
+/// The last moment anything a device's state holds is valid.
+fn valid_until(state: &DeviceState) -> i64 {
+    let profiles = state
+        .profiles
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .map(|p| p.not_after_ms)
+        .max()
+        .unwrap_or(0);
+    let permits = state
+        .preauthorized
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .values()
+        .copied()
+        .max()
+        .unwrap_or(0);
+    profiles.max(permits)
+}
+
+/// The estimated heap and inline bytes of a device's state and its cache entry.
+pub(crate) fn estimate(state: &DeviceState) -> usize {
+    const BASE: usize = std::mem::size_of::<DeviceState>()
+        + std::mem::size_of::<Entry>()
+        + std::mem::size_of::<u128>()
+        + 2 * std::mem::size_of::<usize>() // the Arc's counts
+        + 32; // the cache's node and index
+    let profiles: usize = state
+        .profiles
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .map(profile_bytes)
+        .sum();
+    let permits: usize = state
+        .preauthorized
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .keys()
+        .map(|(m, r)| m.len() + r.len() + 2 * std::mem::size_of::<String>() + 16)
+        .sum();
+    BASE + profiles + permits
+}
+
+fn profile_bytes(p: &Profile) -> usize {
+    std::mem::size_of::<Profile>()
+        + p.mvpd.len()
+        + p.issuer.len()
+        + p.attributes
+            .iter()
+            .map(|(k, a)| {
+                std::mem::size_of::<(String, crate::model::Attribute)>()
+                    + k.len()
+                    + a.value.len()
+                    + 16
+            })
+            .sum::<usize>()
+}
