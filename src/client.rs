@@ -346,8 +346,7 @@ impl PassClientBuilder {
                 }
             },
         };
-        let device_headers =
-            shared.device_headers(&self.device_info.header_value(), &device_id, None);
+        let device_headers = shared.device_headers(&self.device_info.header_value(), &device_id);
         let state = DeviceState::new(Some(store));
         // One device: its calls and the registration keep one pace, as the service counts them.
         let pacing = shared.transport.pacing().clone();
@@ -356,6 +355,7 @@ impl PassClientBuilder {
                 shared,
                 device_id,
                 device_headers,
+                forwarded_for: None,
                 sso: RwLock::new(sso),
                 state: Arc::new(state),
                 pacing,
@@ -486,14 +486,8 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// The base headers plus `X-Device-Info`, `AP-Device-Identifier` and, for a device served
-    /// by a service, `X-Forwarded-For`.
-    pub fn device_headers(
-        &self,
-        device_info: &str,
-        device_id: &Secret,
-        forwarded_for: Option<&str>,
-    ) -> HeaderMap {
+    /// The base headers plus `X-Device-Info` and `AP-Device-Identifier`.
+    pub fn device_headers(&self, device_info: &str, device_id: &Secret) -> HeaderMap {
         let mut headers = self.base_headers.clone();
         if let Ok(v) = HeaderValue::from_str(device_info) {
             headers.insert(HeaderName::from_static("x-device-info"), v);
@@ -504,9 +498,6 @@ impl Shared {
         )) {
             v.set_sensitive(true);
             headers.insert(HeaderName::from_static("ap-device-identifier"), v);
-        }
-        if let Some(v) = forwarded_for.and_then(|f| HeaderValue::from_str(f).ok()) {
-            headers.insert(HeaderName::from_static("x-forwarded-for"), v);
         }
         headers
     }
@@ -555,8 +546,10 @@ impl DeviceState {
 pub(crate) struct Inner {
     pub shared: Arc<Shared>,
     pub device_id: Secret,
-    /// The base headers plus `AP-Device-Identifier`, `X-Device-Info` (and `X-Forwarded-For`).
+    /// The base headers plus `AP-Device-Identifier` and `X-Device-Info`.
     pub device_headers: HeaderMap,
+    /// `X-Forwarded-For`: the IP of a device served by a service, on every call it makes.
+    pub forwarded_for: Option<HeaderValue>,
     /// Single sign-on headers (platform identity, service token, partner status, visitor).
     pub sso: RwLock<SsoHeaders>,
     pub state: Arc<DeviceState>,
@@ -637,6 +630,9 @@ impl Inner {
         } else {
             self.base_headers.clone()
         };
+        if let Some(v) = &self.forwarded_for {
+            headers.insert(HeaderName::from_static("x-forwarded-for"), v.clone());
+        }
         if let Some(v) = bearer(token.expose()) {
             headers.insert(http::header::AUTHORIZATION, v);
         }

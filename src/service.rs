@@ -14,7 +14,7 @@
 use crate::client::{check_id, DeviceState, Inner, PassClient, PassClientBuilder, Shared};
 use crate::config::{DeviceInfo, Environment, RateLimit, RetryPolicy};
 use crate::error::PassError;
-use crate::http::HttpTransport;
+use crate::http::{HeaderValue, HttpTransport};
 use crate::model::Profile;
 use crate::secret::Secret;
 use crate::sso::{PlatformIdentity, SsoHeaders};
@@ -341,10 +341,8 @@ impl PassService {
         sso.set_platform_identity(device.platform_identity.as_ref())?;
         sso.set_service_token(device.service_token.as_ref().map(Secret::expose))?;
         sso.set_visitor(device.visitor_id.as_ref().map(Secret::expose))?;
-        let forwarded = device.ip.to_string();
-        let headers =
-            self.shared
-                .device_headers(&info.header_value(), &device.id, Some(&forwarded));
+        let headers = self.shared.device_headers(&info.header_value(), &device.id);
+        let forwarded = HeaderValue::from_str(&device.ip.to_string()).ok();
         let key = device_key(&self.shared.sp, device.id.expose());
         let state = self.cache.checkout(key);
         let pacing = self.pacing(device.ip);
@@ -353,6 +351,7 @@ impl PassService {
                 shared: self.shared.clone(),
                 device_id: device.id,
                 device_headers: headers,
+                forwarded_for: forwarded,
                 sso: RwLock::new(sso),
                 state,
                 pacing,
