@@ -15,9 +15,12 @@ const SP: &str = "REF30";
 const MVPD: &str = "Cablevision";
 
 async fn throttled_emulator(t: ThrottlingConfig) -> Emulator {
-    let mut c = EmulatorConfig::default();
-    c.throttling = t;
-    Emulator::start(c).await.unwrap()
+    Emulator::start(EmulatorConfig {
+        throttling: t,
+        ..Default::default()
+    })
+    .await
+    .unwrap()
 }
 
 fn service(emu: &Emulator) -> tvpass::PassServiceBuilder {
@@ -186,9 +189,11 @@ async fn one_noisy_device_never_slows_another() {
 
 #[tokio::test]
 async fn device_state_is_bounded_and_an_evicted_device_asks_again() {
-    let mut off = ThrottlingConfig::default();
-    off.enabled = false;
-    let emu = throttled_emulator(off).await;
+    let emu = throttled_emulator(ThrottlingConfig {
+        enabled: false,
+        ..Default::default()
+    })
+    .await;
     let svc = service(&emu)
         .max_devices(32)
         .max_cache_bytes(64 * 1024)
