@@ -90,32 +90,148 @@ pub(crate) fn default_transport(
 }
 
 #[cfg(feature = "reqwest-transport")]
-pub use self::reqwest_transport::ReqwestTransport;
+pub use self::reqwest_transport::{ReqwestTransport, ReqwestTransportBuilder};
 
 #[cfg(feature = "reqwest-transport")]
 mod reqwest_transport {
     use super::*;
 
     /// The built-in transport: reqwest with rustls, connection pooling, no redirects.
-    #[derive(Debug, Clone)]
+    ///
+    /// Connections live at most [`DEFAULT_CONNECTION_MAX_AGE`](Self::DEFAULT_CONNECTION_MAX_AGE)
+    /// (30 s): then the next request opens a fresh pool, resolving the host again, so that a
+    /// service that moves traffic away from a data center through DNS is followed within that
+    /// time (the Server-to-Server cookbook allows at most 30 s of DNS caching). Requests in
+    /// flight finish on their connection.
+    #[derive(Clone)]
     pub struct ReqwestTransport {
-        client: reqwest::Client,
+        inner: std::sync::Arc<Pool>,
+    }
+
+    struct Pool {
+        current: std::sync::RwLock<(crate::time::Instant, reqwest::Client)>,
+        max_age: Duration,
+        resolver: Option<std::sync::Arc<dyn reqwest::dns::Resolve>>,
+    }
+
+    impl std::fmt::Debug for ReqwestTransport {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("ReqwestTransport")
+                .field("connection_max_age", &self.inner.max_age)
+                .finish_non_exhaustive()
+        }
+    }
+
+    /// Settings of a [`ReqwestTransport`].
+    #[derive(Clone)]
+    pub struct ReqwestTransportBuilder {
+        max_age: Duration,
+        resolver: Option<std::sync::Arc<dyn reqwest::dns::Resolve>>,
+    }
+
+    impl std::fmt::Debug for ReqwestTransportBuilder {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("ReqwestTransportBuilder")
+                .field("connection_max_age", &self.max_age)
+                .finish_non_exhaustive()
+        }
+    }
+
+    impl ReqwestTransportBuilder {
+        /// How long a connection pool (and so a DNS answer) is used, 1 s to 30 s (default 30 s).
+        pub fn connection_max_age(mut self, age: Duration) -> Self {
+            self.max_age = age;
+            self
+        }
+
+        /// The resolver of host names (default: the system's).
+        pub fn dns_resolver(mut self, resolver: std::sync::Arc<dyn reqwest::dns::Resolve>) -> Self {
+            self.resolver = Some(resolver);
+            self
+        }
+
+        /// Checks the settings and builds the transport.
+        pub fn build(self) -> Result<ReqwestTransport, crate::error::PassError> {
+            if self.max_age < Duration::from_secs(1)
+                || self.max_age > ReqwestTransport::DEFAULT_CONNECTION_MAX_AGE
+            {
+                return Err(crate::error::PassError::config(
+                    "connection_max_age",
+                    "must be 1 s to 30 s",
+                ));
+            }
+            let client = pool(self.max_age, self.resolver.clone())?;
+            Ok(ReqwestTransport {
+                inner: std::sync::Arc::new(Pool {
+                    current: std::sync::RwLock::new((crate::time::Instant::now(), client)),
+                    max_age: self.max_age,
+                    resolver: self.resolver,
+                }),
+            })
+        }
+    }
+
+    fn pool(
+        max_age: Duration,
+        resolver: Option<std::sync::Arc<dyn reqwest::dns::Resolve>>,
+    ) -> Result<reqwest::Client, crate::error::PassError> {
+        let mut b = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(max_age);
+        if let Some(r) = resolver {
+            b = b.dns_resolver(std::sync::Arc::new(SharedResolver(r)));
+        }
+        b.build()
+            .map_err(|e| crate::error::PassError::config("http", e.to_string()))
+    }
+
+    /// The app's resolver, shared by every pool the transport opens.
+    struct SharedResolver(std::sync::Arc<dyn reqwest::dns::Resolve>);
+
+    impl reqwest::dns::Resolve for SharedResolver {
+        fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+            self.0.resolve(name)
+        }
     }
 
     impl ReqwestTransport {
-        /// A transport with its own connection pool.
+        /// The longest a connection pool is used: 30 s.
+        pub const DEFAULT_CONNECTION_MAX_AGE: Duration = Duration::from_secs(30);
+
+        /// A transport with its own connection pool and the defaults.
         pub fn new() -> Result<Self, crate::error::PassError> {
-            let client = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .pool_idle_timeout(Duration::from_secs(90))
-                .build()
-                .map_err(|e| crate::error::PassError::config("http", e.to_string()))?;
-            Ok(Self { client })
+            Self::builder().build()
+        }
+
+        /// A builder with the defaults.
+        pub fn builder() -> ReqwestTransportBuilder {
+            ReqwestTransportBuilder {
+                max_age: Self::DEFAULT_CONNECTION_MAX_AGE,
+                resolver: None,
+            }
+        }
+
+        /// The current pool, or a fresh one when it has reached its age.
+        fn client(&self) -> Result<reqwest::Client, TransportError> {
+            let p = &self.inner;
+            {
+                let current = p.current.read().unwrap_or_else(|e| e.into_inner());
+                if current.0.elapsed() < p.max_age {
+                    return Ok(current.1.clone());
+                }
+            }
+            let mut current = p.current.write().unwrap_or_else(|e| e.into_inner());
+            if current.0.elapsed() >= p.max_age {
+                let fresh = pool(p.max_age, p.resolver.clone())
+                    .map_err(|e| TransportError::Other(e.to_string()))?;
+                *current = (crate::time::Instant::now(), fresh);
+            }
+            Ok(current.1.clone())
         }
 
         async fn exchange(&self, r: HttpRequest) -> Result<HttpResponse, TransportError> {
             let mut rb = self
-                .client
+                .client()?
                 .request(r.method, r.url)
                 .timeout(r.timeout)
                 .headers(r.headers);

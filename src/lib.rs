@@ -72,9 +72,9 @@ pub use api::temppass::{hash_identifier, ManagementClient, ResetTarget, TempPass
 pub use client::{PassClient, PassClientBuilder};
 pub use config::{DeviceInfo, Environment, RateLimit, RetryPolicy, HARDWARE_TYPES, OS_NAMES};
 pub use error::{EnhancedError, ErrorAction, ErrorCode, PassError};
-#[cfg(feature = "reqwest-transport")]
-pub use http::ReqwestTransport;
 pub use http::{HttpRequest, HttpResponse, HttpTransport, TransportError};
+#[cfg(feature = "reqwest-transport")]
+pub use http::{ReqwestTransport, ReqwestTransportBuilder};
 pub use model::{
     Attribute, BoardingStatus, Configuration, Decision, DecisionSource, DenyReason, LogoutAction,
     MediaToken, Mvpd, PartnerAuthenticationRequest, Profile, ProfileType, Session, SessionAction,

@@ -262,3 +262,84 @@ async fn bad_device_input_is_a_typed_error_and_nothing_identifying_is_shown() {
         assert!(!shown.contains(secret), "{shown}");
     }
 }
+
+/// A resolver that answers `localhost` with whichever emulator the test points it at.
+struct Switch(std::sync::Arc<std::sync::Mutex<std::net::SocketAddr>>);
+
+impl reqwest::dns::Resolve for Switch {
+    fn resolve(&self, _name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let addr = *self.0.lock().unwrap();
+        Box::pin(async move {
+            Ok(Box::new(std::iter::once(addr))
+                as Box<dyn Iterator<Item = std::net::SocketAddr> + Send>)
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_dns_answer_is_used_within_the_connection_max_age() {
+    assert!(tvpass::ReqwestTransport::DEFAULT_CONNECTION_MAX_AGE <= Duration::from_secs(30));
+    let off = ThrottlingConfig {
+        enabled: false,
+        ..Default::default()
+    };
+    let a = throttled_emulator(off).await;
+    let b = throttled_emulator(off).await;
+    let addr_of = |e: &Emulator| -> std::net::SocketAddr {
+        url::Url::parse(&e.base_url())
+            .unwrap()
+            .socket_addrs(|| None)
+            .unwrap()[0]
+    };
+    let answer = std::sync::Arc::new(std::sync::Mutex::new(addr_of(&a)));
+    let transport = tvpass::ReqwestTransport::builder()
+        .connection_max_age(Duration::from_secs(1))
+        .dns_resolver(std::sync::Arc::new(Switch(answer.clone())))
+        .build()
+        .unwrap();
+    // No port in the URL: the port comes with the DNS answer, as the address does.
+    let svc = PassService::builder()
+        .environment(Environment::Custom("http://localhost".into()))
+        .service_provider(SP)
+        .software_statement(DEFAULT_SOFTWARE_STATEMENT)
+        .http_transport(std::sync::Arc::new(transport))
+        .rate_limit(RateLimit {
+            enabled: false,
+            ..RateLimit::default()
+        })
+        .build()
+        .unwrap();
+    let c = svc.device(device(1)).unwrap();
+    c.configuration().await.unwrap();
+    assert!(a.count("/api/v2/") > 0);
+    *answer.lock().unwrap() = addr_of(&b);
+    let switched = Instant::now();
+    // Calls keep going on a warm connection; within the age they reach the new address.
+    let reached = loop {
+        let _ = c.refresh_profiles().await;
+        if b.count("/api/v2/") > 0 {
+            break switched.elapsed();
+        }
+        assert!(
+            switched.elapsed() < Duration::from_secs(5),
+            "never left the old address"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(reached <= Duration::from_millis(1500), "{reached:?}");
+    let on_a = a.count("/api/v2/");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    c.refresh_profiles().await.unwrap();
+    assert_eq!(
+        a.count("/api/v2/"),
+        on_a,
+        "the old address is no longer used"
+    );
+    assert!(matches!(
+        tvpass::ReqwestTransport::builder()
+            .connection_max_age(Duration::from_secs(31))
+            .build()
+            .unwrap_err(),
+        PassError::InvalidConfiguration { .. }
+    ));
+}
