@@ -679,9 +679,13 @@ impl Inner {
                         "access token refused for the client application; registering again"
                     );
                     self.registration.forget_client(&token);
+                    #[cfg(feature = "redis")]
+                    self.registration.forget_in_fleet(&token, true).await;
                 } else {
                     tracing::info!("access token refused; fetching a new one");
                     self.registration.forget_token(&token);
+                    #[cfg(feature = "redis")]
+                    self.registration.forget_in_fleet(&token, false).await;
                 }
                 continue;
             }

@@ -57,6 +57,8 @@ mod config;
 mod error;
 #[cfg(feature = "ffi")]
 pub mod ffi;
+#[cfg(feature = "redis")]
+mod fleet;
 pub mod http;
 mod model;
 mod registration;

@@ -36,6 +36,9 @@ pub(crate) struct Registration {
     store: Arc<Store>,
     token: RwLock<Option<StoredToken>>,
     flight: tokio::sync::Mutex<()>,
+    /// The fleet that shares the credentials and the token, if any.
+    #[cfg(feature = "redis")]
+    fleet: std::sync::OnceLock<Arc<crate::fleet::Fleet>>,
 }
 
 impl Registration {
@@ -55,7 +58,15 @@ impl Registration {
             store,
             token: RwLock::new(token),
             flight: tokio::sync::Mutex::new(()),
+            #[cfg(feature = "redis")]
+            fleet: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Shares the credentials and the token with a fleet.
+    #[cfg(feature = "redis")]
+    pub fn set_fleet(&self, fleet: Arc<crate::fleet::Fleet>) {
+        let _ = self.fleet.set(fleet);
     }
 
     fn valid_cached(&self) -> Option<Secret> {
@@ -80,6 +91,13 @@ impl Registration {
         if let Some(t) = self.valid_cached() {
             return Ok(t);
         }
+        #[cfg(feature = "redis")]
+        if let Some(fleet) = self.fleet.get() {
+            if let Some(t) = self.fleet_token(fleet, transport, deadline).await? {
+                return Ok(t);
+            }
+            // Redis cannot answer: this instance registers and fetches on its own.
+        }
         let creds = match self.store.load::<Credentials>("credentials") {
             Some(c) => c,
             None => self.register(transport, deadline).await?,
@@ -101,10 +119,132 @@ impl Registration {
             Err(TokenError::Other(e)) => return Err(e),
             Ok(t) => t,
         };
+        Ok(self.keep(token))
+    }
+
+    fn keep(&self, token: StoredToken) -> Secret {
         let secret = Secret::new(token.access_token.clone());
         self.store.save("token", &token);
         *self.token.write().unwrap_or_else(|e| e.into_inner()) = Some(token);
-        Ok(secret)
+        secret
+    }
+
+    /// The fleet's token, or one fetched by this instance for the whole fleet while it holds
+    /// the refresh lock (the others wait for it). `None` when Redis cannot answer.
+    #[cfg(feature = "redis")]
+    async fn fleet_token(
+        &self,
+        fleet: &crate::fleet::Fleet,
+        transport: &Transport,
+        deadline: Instant,
+    ) -> Result<Option<Secret>, PassError> {
+        let usable = |json: &str| {
+            serde_json::from_str::<StoredToken>(json)
+                .ok()
+                .filter(|t| t.expires_at_ms - SAFETY_MARGIN_MS > now_ms())
+        };
+        loop {
+            match fleet.load_token().await {
+                None => return Ok(None),
+                Some(Some(json)) => {
+                    if let Some(t) = usable(&json) {
+                        return Ok(Some(self.keep(t)));
+                    }
+                }
+                Some(None) => {}
+            }
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            match fleet
+                .lock_refresh(remaining.min(Duration::from_secs(30)))
+                .await
+            {
+                None => return Ok(None),
+                Some(true) => {
+                    // Another instance may have refreshed between the read and the lock.
+                    if let Some(Some(json)) = fleet.load_token().await {
+                        if let Some(t) = usable(&json) {
+                            fleet.unlock_refresh().await;
+                            return Ok(Some(self.keep(t)));
+                        }
+                    }
+                    let result = self.refresh_for_fleet(fleet, transport, deadline).await;
+                    fleet.unlock_refresh().await;
+                    return result.map(Some);
+                }
+                Some(false) => {
+                    // Another instance is refreshing: its token shows up shortly.
+                    if remaining < Duration::from_millis(50) {
+                        return Err(PassError::Timeout(remaining));
+                    }
+                    crate::time::sleep(Duration::from_millis(25)).await;
+                }
+            }
+        }
+    }
+
+    #[cfg(feature = "redis")]
+    async fn refresh_for_fleet(
+        &self,
+        fleet: &crate::fleet::Fleet,
+        transport: &Transport,
+        deadline: Instant,
+    ) -> Result<Secret, PassError> {
+        let shared = fleet
+            .load_credentials()
+            .await
+            .flatten()
+            .and_then(|json| serde_json::from_str::<Credentials>(&json).ok());
+        let creds = match shared {
+            Some(c) => {
+                self.store.save("credentials", &c);
+                c
+            }
+            None => {
+                let c = self.register(transport, deadline).await?;
+                if let Ok(json) = serde_json::to_string(&c) {
+                    fleet.save_credentials(json).await;
+                }
+                c
+            }
+        };
+        let token = match self.request_token(transport, &creds, deadline).await {
+            Ok(t) => t,
+            Err(TokenError::InvalidClient) => {
+                tracing::info!("client credentials rejected; registering again for the fleet");
+                let fresh = self.register(transport, deadline).await?;
+                if let Ok(json) = serde_json::to_string(&fresh) {
+                    fleet.save_credentials(json).await;
+                }
+                match self.request_token(transport, &fresh, deadline).await {
+                    Ok(t) => t,
+                    Err(TokenError::InvalidClient) => {
+                        return Err(PassError::RegistrationRejected("invalid_client".into()))
+                    }
+                    Err(TokenError::Other(e)) => return Err(e),
+                }
+            }
+            Err(TokenError::Other(e)) => return Err(e),
+        };
+        if let Ok(json) = serde_json::to_string(&token) {
+            fleet.save_token(json, token.expires_at_ms - now_ms()).await;
+        }
+        Ok(self.keep(token))
+    }
+
+    /// After a 401: forgets the token (and with `client` the credentials) in the fleet too, if
+    /// it is still the one used.
+    #[cfg(feature = "redis")]
+    pub async fn forget_in_fleet(&self, used: &Secret, client: bool) {
+        let Some(fleet) = self.fleet.get() else {
+            return;
+        };
+        if let Some(Some(json)) = fleet.load_token().await {
+            if serde_json::from_str::<StoredToken>(&json)
+                .is_ok_and(|t| t.access_token == used.expose())
+            {
+                fleet.forget_token(json, client).await;
+            }
+        }
     }
 
     /// Forgets `used` if it is still the current token (after a 401).

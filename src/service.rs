@@ -108,6 +108,10 @@ pub struct PassServiceBuilder {
     max_cache_bytes: usize,
     #[cfg(feature = "redis")]
     redis: Option<crate::fleet::FleetSettings>,
+    #[cfg(feature = "redis")]
+    instances: u32,
+    #[cfg(feature = "redis")]
+    redis_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for PassServiceBuilder {
@@ -231,6 +235,38 @@ impl PassServiceBuilder {
         self
     }
 
+    /// Shares the fleet's state in Redis (feature `redis`), e.g. `redis://127.0.0.1:6379/0`:
+    /// client credentials, the access token, each device's profiles and Permits and its pace.
+    /// The connection opens on first use; building never waits for Redis.
+    #[cfg(feature = "redis")]
+    pub fn redis(mut self, url: impl Into<String>) -> Self {
+        let mut settings = self.redis.take().unwrap_or(crate::fleet::FleetSettings {
+            url: String::new(),
+            instances: 1,
+            timeout: Duration::from_millis(250),
+        });
+        settings.url = url.into();
+        self.redis = Some(settings);
+        self
+    }
+
+    /// How many instances the fleet runs (default 1, at most 1,000): while Redis cannot be
+    /// reached, each instance keeps every device to its share of the pace (the limit divided by
+    /// this), so that together they stay within it.
+    #[cfg(feature = "redis")]
+    pub fn fleet_instances(mut self, n: u32) -> Self {
+        self.instances = n;
+        self
+    }
+
+    /// The longest a Redis command may take before this instance serves from its own state
+    /// (default 250 ms, 10 ms to 5 s).
+    #[cfg(feature = "redis")]
+    pub fn redis_timeout(mut self, timeout: Duration) -> Self {
+        self.redis_timeout = Some(timeout);
+        self
+    }
+
     /// Checks every setting and builds the service.
     pub fn build(self) -> Result<PassService, PassError> {
         if !(1..=10_000_000).contains(&self.max_devices) {
@@ -244,10 +280,28 @@ impl PassServiceBuilder {
         }
         #[allow(unused_mut)]
         let (mut shared, _store) = self.client.build_service_part()?;
+        #[allow(unused_mut)]
+        let mut device_rate = self.client.rate_limit_setting();
         #[cfg(feature = "redis")]
         let fleet = match &self.redis {
             Some(settings) => {
-                let fleet = Arc::new(crate::fleet::Fleet::new(settings, &shared)?);
+                let mut settings = settings.clone();
+                settings.instances = self.instances;
+                settings.timeout = self.redis_timeout.unwrap_or(settings.timeout);
+                if !(1..=1000).contains(&settings.instances) {
+                    return Err(PassError::config("fleet_instances", "must be 1 to 1,000"));
+                }
+                if settings.timeout < Duration::from_millis(10)
+                    || settings.timeout > Duration::from_secs(5)
+                {
+                    return Err(PassError::config("redis_timeout", "must be 10 ms to 5 s"));
+                }
+                let fleet = Arc::new(crate::fleet::Fleet::new(
+                    &settings,
+                    &shared,
+                    device_rate.clone(),
+                )?);
+                device_rate = crate::fleet::Fleet::fallback_rate(&device_rate, settings.instances);
                 let s = Arc::get_mut(&mut shared)
                     .ok_or_else(|| PassError::config("redis", "the service is already in use"))?;
                 s.fleet = Some(fleet.clone());
@@ -262,7 +316,7 @@ impl PassServiceBuilder {
                 .map(|_| Mutex::new(Shard::new(per_shard)))
                 .collect(),
             max_bytes_per_shard: (self.max_cache_bytes / SHARDS).max(1),
-            rate_limit: self.client.rate_limit_setting(),
+            rate_limit: device_rate,
         });
         Ok(PassService {
             shared,
@@ -302,6 +356,10 @@ impl PassService {
             max_cache_bytes: 64 * 1024 * 1024,
             #[cfg(feature = "redis")]
             redis: None,
+            #[cfg(feature = "redis")]
+            instances: 1,
+            #[cfg(feature = "redis")]
+            redis_timeout: None,
         }
     }
 
@@ -370,6 +428,12 @@ impl PassService {
             return Pacing::Fleet(fleet.pacer(ip, local));
         }
         Pacing::Local(local)
+    }
+
+    /// Redis commands this instance has sent (feature `redis`; 0 without a fleet).
+    #[cfg(feature = "redis")]
+    pub fn redis_round_trips(&self) -> u64 {
+        self.fleet.as_ref().map_or(0, |f| f.round_trips())
     }
 
     /// How many devices' state is kept now.
@@ -502,6 +566,29 @@ const EMPTY_DEVICE_TTL_MS: i64 = 30 * 60 * 1000;
 pub(crate) struct CacheSlot {
     cache: Arc<DeviceCache>,
     key: u128,
+}
+
+impl PassClient {
+    /// Replaces the device's state with the fleet's, when this handle is a fleet's device and
+    /// Redis answers.
+    pub(crate) async fn fleet_load(&self) {
+        #[cfg(feature = "redis")]
+        if let (Some(fleet), Some(slot)) = (&self.inner.fleet, &self.inner.cache_slot) {
+            fleet
+                .load_device(&format!("{:032x}", slot.key), &self.inner.state)
+                .await;
+        }
+    }
+
+    /// Keeps the device's state for the fleet.
+    pub(crate) async fn fleet_save(&self) {
+        #[cfg(feature = "redis")]
+        if let (Some(fleet), Some(slot)) = (&self.inner.fleet, &self.inner.cache_slot) {
+            fleet
+                .save_device(&format!("{:032x}", slot.key), &self.inner.state)
+                .await;
+        }
+    }
 }
 
 impl CacheSlot {

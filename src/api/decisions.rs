@@ -117,7 +117,7 @@ fn as_denies(e: &PassError, resources: &[String], mvpd: &str) -> Option<Vec<Deci
 
 impl PassClient {
     /// Drops the cached profile when the service says it is missing, expired or invalidated.
-    fn forget_profile_if_gone(&self, mvpd: &str, decisions: &[Decision]) {
+    async fn forget_profile_if_gone(&self, mvpd: &str, decisions: &[Decision]) {
         let gone = decisions.iter().any(|d| {
             matches!(
                 d,
@@ -130,7 +130,9 @@ impl PassClient {
             )
         });
         if gone {
+            self.fleet_load().await;
             self.forget_profile(mvpd);
+            self.fleet_save().await;
         }
     }
 
@@ -157,12 +159,12 @@ impl PassClient {
         match inner.call(&call).await {
             Ok(answer) => {
                 let ds = decode(&answer.body, mvpd)?;
-                self.forget_profile_if_gone(mvpd, &ds);
+                self.forget_profile_if_gone(mvpd, &ds).await;
                 Ok(ds)
             }
             Err(e) => match as_denies(&e, resources, mvpd) {
                 Some(ds) => {
-                    self.forget_profile_if_gone(mvpd, &ds);
+                    self.forget_profile_if_gone(mvpd, &ds).await;
                     Ok(ds)
                 }
                 None => Err(e),
@@ -220,6 +222,7 @@ impl PassClient {
             }
         }
         let inner = &self.inner;
+        self.fleet_load().await;
         let now = now_ms();
         let mut cached = Vec::new();
         let mut missing = Vec::new();
@@ -274,6 +277,9 @@ impl PassClient {
                     }
                 }
             }
+        }
+        if !fresh.is_empty() {
+            self.fleet_save().await;
         }
         let mut all: Vec<Decision> = cached.into_iter().chain(fresh).collect();
         all.sort_by_key(|d| {

@@ -53,6 +53,7 @@ impl PassClient {
         let answer = inner.call(&call).await?;
         // Decode first: an answer that cannot be read leaves the cached state as it was.
         let action = decode(&answer.body, mvpd, &inner.base)?;
+        self.fleet_load().await;
         self.forget_profile(mvpd);
         inner
             .state
@@ -72,6 +73,7 @@ impl PassClient {
                 }
             }
         }
+        self.fleet_save().await;
         Ok(action)
     }
 }

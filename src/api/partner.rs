@@ -106,8 +106,10 @@ impl PassClient {
             .into_iter()
             .next();
         if let Some(p) = &found {
+            self.fleet_load().await;
             self.remember_profiles(std::slice::from_ref(p), false);
             self.partner_profile_checked();
+            self.fleet_save().await;
         }
         Ok(found)
     }

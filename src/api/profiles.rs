@@ -173,6 +173,7 @@ impl PassClient {
     /// partner status), the service is asked once per identity after the client is built or the
     /// identity changes, so that profiles other apps of the same identity created appear.
     pub async fn profiles(&self) -> Result<Vec<Profile>, PassError> {
+        self.fleet_load().await;
         if self.cache_answers() {
             let cached = self.cached_profiles();
             if !cached.is_empty() {
@@ -195,6 +196,7 @@ impl PassClient {
             .profiles_checked
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = Some(keys);
+        self.fleet_save().await;
         Ok(profiles)
     }
 
@@ -203,6 +205,7 @@ impl PassClient {
     /// are read once (one request, as for [`profiles`](Self::profiles)).
     pub async fn profile(&self, mvpd: &str) -> Result<Option<Profile>, PassError> {
         check_id("mvpd", mvpd)?;
+        self.fleet_load().await;
         if !self.cache_answers() {
             let all = self.refresh_profiles().await?;
             return Ok(all.into_iter().find(|p| p.mvpd == mvpd));
@@ -217,6 +220,7 @@ impl PassClient {
         let found = decode(&answer.body)?.into_iter().find(|p| p.mvpd == mvpd);
         if let Some(p) = &found {
             self.remember_profiles(std::slice::from_ref(p), false);
+            self.fleet_save().await;
         }
         Ok(found)
     }
@@ -232,7 +236,9 @@ impl PassClient {
         let answer = inner.call(&call).await?;
         let found = decode(&answer.body)?.into_iter().next();
         if let Some(p) = &found {
+            self.fleet_load().await;
             self.remember_profiles(std::slice::from_ref(p), false);
+            self.fleet_save().await;
         }
         Ok(found)
     }

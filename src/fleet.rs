@@ -1,0 +1,439 @@
+//! A fleet of [`crate::PassService`] instances sharing their state in Redis (feature `redis`):
+//! the client credentials and the access token (one register and one refresh for the fleet),
+//! each device's profiles and Permits (expiring with their `notAfter`), and each device's pace
+//! (one atomic GCRA script per request, so that all instances together keep a device within the
+//! service's limit).
+//!
+//! Redis is a cache here, never a dependency of an answer: when it cannot be reached (or takes
+//! longer than [`FleetSettings`]' timeout), the instance logs one warning and serves from its
+//! own state and a conservative local pace (the limit divided by the number of instances) until
+//! Redis answers again, checking at most once a second.
+
+use crate::client::{DeviceState, Shared};
+use crate::config::RateLimit;
+use crate::error::PassError;
+use crate::model::Profile;
+use crate::time::{now_ms, Instant};
+use crate::transport::Pacer;
+use redis::aio::ConnectionManager;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where and how a fleet keeps its shared state.
+#[derive(Clone)]
+pub(crate) struct FleetSettings {
+    pub url: String,
+    pub instances: u32,
+    pub timeout: Duration,
+}
+
+/// The reserving GCRA: books the next slot of a device's pace and answers how many
+/// milliseconds to wait for it, or -1 (nothing booked) when that is beyond the caller's
+/// deadline. KEYS[1]: the device's theoretical arrival time; ARGV: emission interval (ms),
+/// burst, longest wait (ms), and 1 to silence the device for a second (after a 429). The
+/// clock is the Redis server's, the same for every instance.
+const PACE: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+if ARGV[4] == '1' then
+  local quiet = now + 1000 + burst * interval
+  if quiet > tat then tat = quiet end
+  redis.call('SET', KEYS[1], tat, 'PX', tat - now + 1000)
+  return 0
+end
+local next = tat + interval
+local wait = next - now - burst * interval
+if wait < 0 then wait = 0 end
+if wait > tonumber(ARGV[3]) then return -1 end
+redis.call('SET', KEYS[1], next, 'PX', next - now + 1000)
+return wait
+"#;
+
+/// Deletes KEYS[1] if it still holds ARGV[1].
+const FORGET_IF: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"#;
+
+/// The fleet's connection and its health.
+pub(crate) struct Fleet {
+    conn: ConnectionManager,
+    prefix: String,
+    timeout: Duration,
+    rate: RateLimit,
+    pace: redis::Script,
+    forget_if: redis::Script,
+    /// Until when (ms since the epoch) Redis is not tried again after a failure.
+    down_until: AtomicI64,
+    /// Whether the outage in progress was logged.
+    warned: AtomicBool,
+    /// Redis commands sent (for benchmarks).
+    round_trips: AtomicU64,
+}
+
+impl Fleet {
+    pub fn new(
+        settings: &FleetSettings,
+        shared: &Shared,
+        rate: RateLimit,
+    ) -> Result<Self, PassError> {
+        let client = redis::Client::open(settings.url.as_str()).map_err(|e| {
+            PassError::config("redis", format!("not a Redis URL: {}", e.category()))
+        })?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(settings.timeout))
+            .set_response_timeout(Some(settings.timeout))
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(10))
+            .set_max_delay(Duration::from_millis(100));
+        let conn = ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|e| PassError::config("redis", e.category().to_string()))?;
+        Ok(Self {
+            conn,
+            prefix: format!(
+                "tvpass:{}:{}",
+                shared.sp,
+                crate::client::hex(&sha(&shared.base)[..4])
+            ),
+            timeout: settings.timeout,
+            rate,
+            pace: redis::Script::new(PACE),
+            forget_if: redis::Script::new(FORGET_IF),
+            down_until: AtomicI64::new(0),
+            warned: AtomicBool::new(false),
+            round_trips: AtomicU64::new(0),
+        })
+    }
+
+    /// The local pace a device keeps while Redis cannot be reached: its share of the limit.
+    pub fn fallback_rate(rate: &RateLimit, instances: u32) -> RateLimit {
+        let n = instances.max(1);
+        RateLimit {
+            enabled: rate.enabled,
+            requests_per_second: rate.requests_per_second / f64::from(n),
+            burst: (rate.burst / n).max(1),
+        }
+    }
+
+    /// Redis commands sent so far.
+    pub fn round_trips(&self) -> u64 {
+        self.round_trips.load(Ordering::Relaxed)
+    }
+
+    fn key(&self, kind: &str, id: &str) -> String {
+        format!("{}:{kind}:{id}", self.prefix)
+    }
+
+    /// Runs one command unless Redis is resting after a failure; `None` when it cannot answer.
+    async fn run<T: redis::FromRedisValue>(
+        &self,
+        cmd: impl FnOnce(ConnectionManager) -> RedisCall<T>,
+    ) -> Option<T> {
+        if self.down_until.load(Ordering::Relaxed) > now_ms() {
+            return None;
+        }
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        match crate::time::timeout(self.timeout, cmd(self.conn.clone())).await {
+            Ok(Ok(v)) => {
+                if self.warned.swap(false, Ordering::Relaxed) {
+                    tracing::info!("Redis answers again; the fleet's shared state is back in use");
+                }
+                Some(v)
+            }
+            other => {
+                let why = match other {
+                    Ok(Err(e)) => format!("{} {e}", e.category()),
+                    _ => "no answer in time".to_string(),
+                };
+                self.down_until.store(now_ms() + 1000, Ordering::Relaxed);
+                if !self.warned.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        error = %why,
+                        "Redis cannot be reached; serving from this instance's state and pace until it answers"
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    async fn get(&self, key: String) -> Option<Option<String>> {
+        self.run(|mut c| {
+            Box::pin(async move { redis::cmd("GET").arg(key).query_async(&mut c).await })
+        })
+        .await
+    }
+
+    async fn set_px(&self, key: String, value: String, ttl_ms: i64) -> Option<()> {
+        self.run(|mut c| {
+            Box::pin(async move {
+                redis::cmd("SET")
+                    .arg(key)
+                    .arg(value)
+                    .arg("PX")
+                    .arg(ttl_ms.max(1))
+                    .query_async(&mut c)
+                    .await
+            })
+        })
+        .await
+    }
+
+    async fn del(&self, key: String) -> Option<()> {
+        self.run(|mut c| {
+            Box::pin(async move { redis::cmd("DEL").arg(key).query_async(&mut c).await })
+        })
+        .await
+    }
+
+    /// A device's pace: the fleet's, or `local` while Redis is away.
+    pub fn pacer(self: &Arc<Self>, ip: IpAddr, local: Arc<Pacer>) -> FleetPacer {
+        FleetPacer {
+            fleet: self.clone(),
+            key: self.key("pace", &ip.to_string()),
+            local,
+        }
+    }
+
+    // ---- registration ----
+
+    pub async fn load_credentials(&self) -> Option<Option<String>> {
+        self.get(self.key("dcr", "credentials")).await
+    }
+
+    /// Keeps the credentials for the fleet (no expiry: they are kept forever).
+    pub async fn save_credentials(&self, json: String) -> Option<()> {
+        let key = self.key("dcr", "credentials");
+        self.run(|mut c| {
+            Box::pin(async move {
+                redis::cmd("SET")
+                    .arg(key)
+                    .arg(json)
+                    .query_async(&mut c)
+                    .await
+            })
+        })
+        .await
+    }
+
+    pub async fn load_token(&self) -> Option<Option<String>> {
+        self.get(self.key("dcr", "token")).await
+    }
+
+    pub async fn save_token(&self, json: String, ttl_ms: i64) -> Option<()> {
+        self.set_px(self.key("dcr", "token"), json, ttl_ms).await
+    }
+
+    /// Forgets the fleet's token if it is still `json` (after a 401), and the credentials too
+    /// when `client` (after `application-registration`).
+    pub async fn forget_token(&self, json: String, client: bool) {
+        let key = self.key("dcr", "token");
+        let script = self.forget_if.clone();
+        self.run::<i64>(|mut c| {
+            Box::pin(async move { script.key(key).arg(json).invoke_async(&mut c).await })
+        })
+        .await;
+        if client {
+            self.del(self.key("dcr", "credentials")).await;
+        }
+    }
+
+    /// Tries to become the one instance that refreshes the token (for at most `hold`).
+    pub async fn lock_refresh(&self, hold: Duration) -> Option<bool> {
+        let key = self.key("dcr", "refresh");
+        let ms = hold.as_millis() as i64;
+        self.run::<Option<String>>(|mut c| {
+            Box::pin(async move {
+                redis::cmd("SET")
+                    .arg(key)
+                    .arg("1")
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(ms)
+                    .query_async(&mut c)
+                    .await
+            })
+        })
+        .await
+        .map(|r| r.is_some())
+    }
+
+    pub async fn unlock_refresh(&self) {
+        self.del(self.key("dcr", "refresh")).await;
+    }
+
+    // ---- devices ----
+
+    /// Replaces a device's local state with the fleet's (when Redis answers).
+    pub async fn load_device(&self, id: &str, state: &DeviceState) {
+        let Some(found) = self.get(self.key("device", id)).await else {
+            return;
+        };
+        let saved = found
+            .and_then(|json| serde_json::from_str::<SavedDevice>(&json).ok())
+            .unwrap_or_default();
+        let now = now_ms();
+        *state.profiles.lock().unwrap_or_else(|e| e.into_inner()) = saved
+            .profiles
+            .into_iter()
+            .filter(|p| p.not_after_ms > now)
+            .collect();
+        let mut permits = state
+            .preauthorized
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        permits.clear();
+        for (mvpd, resource, until) in saved.permits {
+            if until > now {
+                permits.insert((mvpd, resource), until);
+            }
+        }
+    }
+
+    /// Keeps a device's state for the fleet until the last of it expires.
+    pub async fn save_device(&self, id: &str, state: &DeviceState) {
+        let now = now_ms();
+        let saved = SavedDevice {
+            profiles: state
+                .profiles
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .filter(|p| p.not_after_ms > now)
+                .cloned()
+                .collect(),
+            permits: state
+                .preauthorized
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .filter(|(_, until)| **until > now)
+                .map(|((m, r), until)| (m.clone(), r.clone(), *until))
+                .collect(),
+        };
+        let until = saved
+            .profiles
+            .iter()
+            .map(|p| p.not_after_ms)
+            .chain(saved.permits.iter().map(|p| p.2))
+            .max();
+        let key = self.key("device", id);
+        match (until, serde_json::to_string(&saved)) {
+            (Some(until), Ok(json)) => {
+                self.set_px(key, json, until - now).await;
+            }
+            _ => {
+                self.del(key).await;
+            }
+        }
+    }
+}
+
+type RedisCall<T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = redis::RedisResult<T>> + Send>>;
+
+fn sha(text: &str) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes()).to_vec()
+}
+
+/// What the fleet keeps of a device.
+#[derive(Default, Serialize, Deserialize)]
+struct SavedDevice {
+    #[serde(rename = "p", default)]
+    profiles: Vec<Profile>,
+    #[serde(rename = "a", default)]
+    permits: Vec<(String, String, i64)>,
+}
+
+/// A device's pace across the fleet.
+#[derive(Clone)]
+pub(crate) struct FleetPacer {
+    fleet: Arc<Fleet>,
+    key: String,
+    local: Arc<Pacer>,
+}
+
+impl FleetPacer {
+    /// Books the device's next slot in Redis and waits for it; while Redis is away, the local
+    /// share of the pace decides.
+    pub async fn acquire(&self, deadline: Instant) -> Result<(), PassError> {
+        let rate = &self.fleet.rate;
+        if !rate.enabled {
+            return self.local.acquire(deadline).await;
+        }
+        let interval = (1000.0 / rate.requests_per_second).ceil() as i64;
+        let longest = deadline
+            .saturating_duration_since(Instant::now())
+            .as_millis() as i64;
+        let key = self.key.clone();
+        let script = self.fleet.pace.clone();
+        let burst = rate.burst.max(1);
+        let booked = self
+            .fleet
+            .run::<i64>(|mut c| {
+                Box::pin(async move {
+                    script
+                        .key(key)
+                        .arg(interval)
+                        .arg(burst)
+                        .arg(longest)
+                        .arg(0)
+                        .invoke_async(&mut c)
+                        .await
+                })
+            })
+            .await;
+        match booked {
+            None => self.local.acquire(deadline).await,
+            Some(w) if w < 0 => Err(PassError::Throttled),
+            Some(0) => Ok(()),
+            Some(w) => {
+                // A margin of a tenth of the interval (at most 100 ms): the slot is booked on
+                // Redis's clock, and the requests of a burst may reach the service later than
+                // this one does.
+                let margin = (interval / 10).min(100);
+                crate::time::sleep(Duration::from_millis((w + margin) as u64)).await;
+                Ok(())
+            }
+        }
+    }
+
+    /// After a 429: the whole fleet leaves the device's IP alone for at least a second.
+    pub async fn silence(&self) {
+        self.local.silence();
+        let rate = &self.fleet.rate;
+        let interval = (1000.0 / rate.requests_per_second.max(0.001)).ceil() as i64;
+        let key = self.key.clone();
+        let script = self.fleet.pace.clone();
+        let burst = rate.burst.max(1);
+        self.fleet
+            .run::<i64>(|mut c| {
+                Box::pin(async move {
+                    script
+                        .key(key)
+                        .arg(interval)
+                        .arg(burst)
+                        .arg(0)
+                        .arg(1)
+                        .invoke_async(&mut c)
+                        .await
+                })
+            })
+            .await;
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send() {
+    fn is_send<T: Send + Sync>() {}
+    is_send::<Fleet>();
+    is_send::<FleetPacer>();
+}

@@ -1,0 +1,316 @@
+//! A fleet of three `PassService` instances sharing their state in a real Redis server
+//! (Debian's `redis-server`, started here on a free loopback port), against the emulator with
+//! its throttling on, keyed by `X-Forwarded-For`.
+#![cfg(feature = "redis")]
+
+mod common;
+
+use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use tvpass::{Decision, DeviceContext, DeviceInfo, Environment, PassService, RetryPolicy};
+use tvpass_emulator::{Emulator, EmulatorConfig, DEFAULT_SOFTWARE_STATEMENT};
+
+const SP: &str = "REF30";
+const MVPD: &str = "Cablevision";
+
+/// A Redis server of its own, on a loopback port, without persistence.
+struct Redis {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl Redis {
+    fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut r = Redis { port, child: None };
+        r.restart();
+        r
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    fn restart(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server (Debian's redis-server package) must be installed");
+        self.child = Some(child);
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Every log line of the test binary (the services' tasks run on several threads).
+fn logs() -> &'static common::Capture {
+    static CAPTURE: OnceLock<common::Capture> = OnceLock::new();
+    CAPTURE.get_or_init(|| {
+        let capture = common::Capture::default();
+        let sink = capture.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(move || sink.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        capture
+    })
+}
+
+fn fleet(emu: &Emulator, redis: &Redis) -> Vec<PassService> {
+    (0..3)
+        .map(|_| {
+            PassService::builder()
+                .environment(Environment::Custom(emu.base_url()))
+                .service_provider(SP)
+                .software_statement(DEFAULT_SOFTWARE_STATEMENT)
+                .retry(RetryPolicy {
+                    initial_backoff: Duration::from_millis(20),
+                    max_backoff: Duration::from_millis(200),
+                    ..RetryPolicy::default()
+                })
+                .redis(redis.url())
+                .fleet_instances(3)
+                // 1,000 devices, three instances, the emulator and Redis share two cores.
+                .redis_timeout(Duration::from_secs(2))
+                .build()
+                .unwrap()
+        })
+        .collect()
+}
+
+fn device(n: u32) -> DeviceContext {
+    let ip = IpAddr::V4(Ipv4Addr::from(u32::from(Ipv4Addr::new(198, 18, 0, 0)) + n));
+    DeviceContext::new(format!("web-tv-{n}"), ip).device_info(DeviceInfo {
+        primary_hardware_type: Some("TV".into()),
+        os_name: Some("webOS".into()),
+        ..Default::default()
+    })
+}
+
+/// Picks the instance of each call at random (a load balancer), the same way every run.
+struct Spread(u64);
+
+impl Spread {
+    fn pick<'a>(&mut self, fleet: &'a [PassService]) -> &'a PassService {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        &fleet[((self.0 >> 33) % fleet.len() as u64) as usize]
+    }
+}
+
+fn throttled(emu: &Emulator) -> usize {
+    emu.requests().iter().filter(|r| r.status == 429).count()
+}
+
+async fn login(emu: &Emulator, fleet: &[PassService], n: u32, spread: &mut Spread) {
+    let s = spread
+        .pick(fleet)
+        .device(device(n))
+        .unwrap()
+        .create_session(MVPD)
+        .await
+        .unwrap();
+    let code = s.code.unwrap();
+    emu.complete_authentication(&code, Default::default())
+        .unwrap();
+    let p = spread
+        .pick(fleet)
+        .device(device(n))
+        .unwrap()
+        .profile_for_code(&code)
+        .await
+        .unwrap();
+    assert_eq!(p.unwrap().mvpd, MVPD);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_of_three_registers_once_and_keeps_every_device_within_its_limit() {
+    logs();
+    let redis = Redis::start();
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let fleet = Arc::new(fleet(&emu, &redis));
+    let emu = Arc::new(emu);
+    let devices = 1000u32;
+    let mut tasks = Vec::new();
+    for n in 0..devices {
+        let (fleet, emu) = (fleet.clone(), emu.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut spread = Spread(u64::from(n) + 1);
+            login(&emu, &fleet, n, &mut spread).await;
+            // Another instance finds the profile in the fleet's state: no request.
+            let c = spread.pick(&fleet).device(device(n)).unwrap();
+            assert_eq!(c.profiles().await.unwrap().len(), 1);
+            let pre = spread
+                .pick(&fleet)
+                .device(device(n))
+                .unwrap()
+                .preauthorize(MVPD, &["news", "sports"])
+                .await
+                .unwrap();
+            assert!(pre.iter().all(Decision::is_permit));
+            // Permits cached by one instance answer on another.
+            let again = spread
+                .pick(&fleet)
+                .device(device(n))
+                .unwrap()
+                .preauthorize(MVPD, &["sports"])
+                .await
+                .unwrap();
+            assert!(again[0].is_permit());
+            // 3 + 8 = 11 requests: past the burst of 10, the fleet paces the device.
+            for _ in 0..8 {
+                let d = spread
+                    .pick(&fleet)
+                    .device(device(n))
+                    .unwrap()
+                    .authorize(MVPD, "news")
+                    .await
+                    .unwrap();
+                assert!(d.is_permit(), "device {n}: {d:?}");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(
+        emu.count("/o/client/register"),
+        1,
+        "one register for the fleet"
+    );
+    assert_eq!(emu.count("/o/client/token"), 1, "one token for the fleet");
+    assert_eq!(throttled(&emu), 0, "no 429");
+    let device_calls = emu
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/api/v2/") && !r.path.ends_with("/configuration"))
+        .count();
+    assert_eq!(device_calls, devices as usize * 11);
+    let trips: u64 = fleet.iter().map(PassService::redis_round_trips).sum();
+    eprintln!("{devices} devices, {device_calls} device requests, {trips} Redis round trips");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn losing_redis_mid_run_fails_no_call_and_the_state_converges_when_it_returns() {
+    let capture = logs();
+    let mut redis = Redis::start();
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let fleet = Arc::new(fleet(&emu, &redis));
+    let emu = Arc::new(emu);
+    let devices = 200u32;
+    let failures = Arc::new(AtomicU64::new(0));
+
+    let run = |phase: u32, calls: u32| {
+        let (fleet, emu, failures) = (fleet.clone(), emu.clone(), failures.clone());
+        async move {
+            let mut tasks = Vec::new();
+            for n in 0..devices {
+                let (fleet, emu, failures) = (fleet.clone(), emu.clone(), failures.clone());
+                tasks.push(tokio::spawn(async move {
+                    let mut spread = Spread(u64::from(n) * 31 + u64::from(phase));
+                    if phase == 0 {
+                        login(&emu, &fleet, n, &mut spread).await;
+                    }
+                    for _ in 0..calls {
+                        match spread
+                            .pick(&fleet)
+                            .device(device(n))
+                            .unwrap()
+                            .authorize(MVPD, "news")
+                            .await
+                        {
+                            Ok(d) if d.is_permit() => {}
+                            other => {
+                                eprintln!("device {n} phase {phase}: {other:?}");
+                                failures.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                }));
+            }
+            for t in tasks {
+                t.await.unwrap();
+            }
+        }
+    };
+
+    // Redis up: login and 2 calls (4 requests per device).
+    run(0, 2).await;
+    // Redis gone: 3 calls each, at each instance's share of the pace.
+    redis.kill();
+    let outage = Instant::now();
+    run(1, 3).await;
+    eprintln!(
+        "3 calls per device without Redis took {:?}",
+        outage.elapsed()
+    );
+    // Redis back (empty: it kept nothing): 3 more calls each.
+    redis.restart();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    run(2, 3).await;
+
+    assert_eq!(failures.load(Ordering::Relaxed), 0, "no failed call");
+    assert_eq!(throttled(&emu), 0, "no 429");
+    assert_eq!(emu.count("/o/client/register"), 1);
+    let text = capture.text();
+    assert!(
+        text.contains("Redis cannot be reached"),
+        "the warning is logged"
+    );
+    assert!(text.contains("Redis answers again"));
+
+    // Converged: the restarted Redis holds what the fleet learns again. One instance asks
+    // the service for a device's profiles; the other two find them in Redis.
+    emu.clear_requests();
+    for n in 0..20 {
+        for s in fleet.iter() {
+            assert_eq!(
+                s.device(device(n)).unwrap().profiles().await.unwrap().len(),
+                1
+            );
+        }
+    }
+    assert_eq!(emu.count("/api/v2/"), 20);
+    for secret in ["web-tv-1", "198.18.0.1", "access_token", "client_secret"] {
+        assert!(!text.contains(secret), "{secret} in the logs");
+    }
+}
