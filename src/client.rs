@@ -516,6 +516,9 @@ pub(crate) struct DeviceState {
     /// The MVPD picked, for a device without storage.
     pub selected: Mutex<Option<crate::model::Mvpd>>,
     pub session_generation: AtomicU64,
+    /// Bumped by every change of the profiles or Permits (a service re-measures the state's
+    /// size only when it changed).
+    pub version: AtomicU64,
 }
 
 impl DeviceState {
@@ -531,11 +534,24 @@ impl DeviceState {
             preauthorized: Mutex::new(HashMap::new()),
             selected: Mutex::new(None),
             session_generation: AtomicU64::new(0),
+            version: AtomicU64::new(0),
         }
+    }
+
+    /// Notes a change of the profiles or Permits.
+    pub fn touch(&self) {
+        self.version
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The number of changes so far.
+    pub fn version(&self) -> u64 {
+        self.version.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Persists the profiles (a device app's storage only).
     pub fn save_profiles(&self, profiles: &[Profile]) {
+        self.touch();
         if let Some(s) = &self.store {
             s.save("profiles", &profiles);
         }
@@ -664,10 +680,15 @@ impl Inner {
         let deadline = self.transport.deadline();
         let mut refreshed = false;
         loop {
-            let token = self.registration.token(&self.transport, deadline).await?;
+            // The cached token is the path of nearly every call; the registration's future is
+            // large, so it is boxed where it is needed rather than carried by every call.
+            let token = match self.registration.valid_cached() {
+                Some(t) => t,
+                None => Box::pin(self.registration.token(&self.transport, deadline)).await?,
+            };
             let answer = self
                 .transport
-                .send_paced(&self.request(call, &token), deadline, &self.pacing)
+                .send_paced(&|| self.request(call, &token), deadline, &self.pacing)
                 .await?;
             if answer.status == 401 && !refreshed {
                 refreshed = true;
@@ -889,5 +910,6 @@ impl PassClient {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        self.inner.state.touch();
     }
 }

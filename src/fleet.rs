@@ -295,6 +295,8 @@ impl Fleet {
                 permits.insert((mvpd, resource), until);
             }
         }
+        drop(permits);
+        state.touch();
     }
 
     /// Keeps a device's state for the fleet until the last of it expires.

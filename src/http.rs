@@ -70,6 +70,12 @@ pub type SendFuture<'a> =
 pub trait HttpTransport: Send + Sync {
     /// Sends `request`.
     fn send(&self, request: HttpRequest) -> SendFuture<'_>;
+
+    /// Whether `send` itself ends every exchange within the request's `timeout` (default
+    /// `false`: the pipeline then bounds it with a timer of its own).
+    fn enforces_timeout(&self) -> bool {
+        false
+    }
 }
 
 /// The transport of a client built without one: reqwest with rustls when the feature
@@ -265,6 +271,11 @@ mod reqwest_transport {
     impl HttpTransport for ReqwestTransport {
         fn send(&self, request: HttpRequest) -> SendFuture<'_> {
             Box::pin(self.exchange(request))
+        }
+
+        /// reqwest ends the exchange at the request's timeout.
+        fn enforces_timeout(&self) -> bool {
+            true
         }
     }
 

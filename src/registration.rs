@@ -69,7 +69,8 @@ impl Registration {
         let _ = self.fleet.set(fleet);
     }
 
-    fn valid_cached(&self) -> Option<Secret> {
+    /// The token in memory while it is valid (the path of nearly every call: no future).
+    pub fn valid_cached(&self) -> Option<Secret> {
         let guard = self.token.read().unwrap_or_else(|e| e.into_inner());
         guard
             .as_ref()

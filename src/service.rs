@@ -403,6 +403,7 @@ impl PassService {
         let forwarded = HeaderValue::from_str(&device.ip.to_string()).ok();
         let key = device_key(&self.shared.sp, device.id.expose());
         let state = self.cache.checkout(key);
+        let version = state.version();
         let pacing = self.pacing(device.ip);
         Ok(PassClient {
             inner: Arc::new(Inner {
@@ -416,6 +417,7 @@ impl PassService {
                 cache_slot: Some(CacheSlot {
                     cache: self.cache.clone(),
                     key,
+                    version,
                 }),
             }),
         })
@@ -566,6 +568,8 @@ const EMPTY_DEVICE_TTL_MS: i64 = 30 * 60 * 1000;
 pub(crate) struct CacheSlot {
     cache: Arc<DeviceCache>,
     key: u128,
+    /// The state's version when the handle was made.
+    version: u64,
 }
 
 impl PassClient {
@@ -593,6 +597,10 @@ impl PassClient {
 
 impl CacheSlot {
     pub fn release(&self, state: &Arc<DeviceState>) {
+        if state.version() == self.version {
+            // Unchanged: its size and validity are as recorded.
+            return;
+        }
         let bytes = estimate(state);
         let now = now_ms();
         let expires = valid_until(state).max(now + EMPTY_DEVICE_TTL_MS.min(60_000));

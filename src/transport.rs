@@ -180,7 +180,7 @@ impl Pacing {
         match self {
             Pacing::Local(p) => p.acquire(deadline).await,
             #[cfg(feature = "redis")]
-            Pacing::Fleet(p) => p.acquire(deadline).await,
+            Pacing::Fleet(p) => Box::pin(p.acquire(deadline)).await,
         }
     }
 
@@ -189,7 +189,7 @@ impl Pacing {
         match self {
             Pacing::Local(p) => p.silence(),
             #[cfg(feature = "redis")]
-            Pacing::Fleet(p) => p.silence().await,
+            Pacing::Fleet(p) => Box::pin(p.silence()).await,
         }
     }
 }
@@ -243,13 +243,15 @@ impl Transport {
     /// Sends with retries for transient failures, at the transport's own pace. Non-retryable
     /// answers (2xx, 4xx) come back as `Ok`; exhausted retries come back as the last error.
     pub async fn send(&self, req: &Request, deadline: Instant) -> Result<Answer, PassError> {
-        self.send_paced(req, deadline, &self.pacing).await
+        self.send_paced(&|| req.clone(), deadline, &self.pacing)
+            .await
     }
 
-    /// As [`send`](Self::send), at the pace of one device.
+    /// As [`send`](Self::send), at the pace of one device, with the request made afresh for
+    /// each attempt (the first is moved to the transport as it is, without a copy).
     pub async fn send_paced(
         &self,
-        req: &Request,
+        make: &(dyn Fn() -> Request + Sync),
         deadline: Instant,
         pacing: &Pacing,
     ) -> Result<Answer, PassError> {
@@ -257,7 +259,9 @@ impl Transport {
         loop {
             attempt += 1;
             pacing.acquire(deadline).await?;
-            let outcome = self.attempt(req, deadline, pacing).await?;
+            // Boxed: the exchange's state is the bulk of a call's future, and every caller up
+            // to the app's task would otherwise carry (and move) it.
+            let outcome = Box::pin(self.attempt(make(), deadline, pacing)).await?;
             let error = match outcome {
                 Outcome::Done(a) => return Ok(a),
                 Outcome::Retry(e) => e,
@@ -269,7 +273,7 @@ impl Transport {
             if Instant::now() + backoff >= deadline {
                 return Err(error);
             }
-            tracing::debug!(path = %req.path, attempt, ?backoff, "retrying after a transient failure");
+            tracing::debug!(attempt, ?backoff, "retrying after a transient failure");
             crate::time::sleep(backoff).await;
         }
     }
@@ -289,7 +293,7 @@ impl Transport {
 
     async fn attempt(
         &self,
-        req: &Request,
+        req: Request,
         deadline: Instant,
         pacing: &Pacing,
     ) -> Result<Outcome, PassError> {
@@ -298,24 +302,35 @@ impl Transport {
             return Err(PassError::Timeout(self.retry.deadline));
         }
         let timeout = self.request_timeout.min(remaining);
-        let mut headers = req.headers.clone();
-        if let Some((ct, _)) = &req.body {
+        // Only the path (for logs) lives across the exchange: the future stays small.
+        let Request {
+            method,
+            url,
+            path,
+            mut headers,
+            body,
+        } = req;
+        if let Some((ct, _)) = &body {
             headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(ct));
         }
         let request = HttpRequest {
-            method: req.method.clone(),
-            url: req.url.clone(),
+            method,
+            url,
             headers,
-            body: req.body.as_ref().map(|(_, b)| b.clone()),
+            body: body.map(|(_, b)| b),
             timeout,
             max_response_bytes: self.max_body,
         };
         let started = Instant::now();
         // The transport's own timeout bounds the exchange; this one guards against a transport
         // that ignores it.
-        let result = match crate::time::timeout(timeout, self.http.send(request)).await {
-            Ok(r) => r,
-            Err(_) => Err(TransportError::Timeout),
+        let result = if self.http.enforces_timeout() {
+            self.http.send(request).await
+        } else {
+            match crate::time::timeout(timeout, self.http.send(request)).await {
+                Ok(r) => r,
+                Err(_) => Err(TransportError::Timeout),
+            }
         };
         let answer = match result {
             // A transport that read past the cap is held to it here.
@@ -328,22 +343,22 @@ impl Transport {
                 body: r.body,
             },
             Err(TransportError::TooLarge) => {
-                tracing::warn!(path = %req.path, limit = self.max_body, "answer larger than the limit");
+                tracing::warn!(path = %path, limit = self.max_body, "answer larger than the limit");
                 return Err(PassError::Protocol(format!(
                     "answer larger than {} bytes",
                     self.max_body
                 )));
             }
             Err(TransportError::Timeout) => {
-                tracing::debug!(path = %req.path, "request timed out");
+                tracing::debug!(path = %path, "request timed out");
                 return Ok(Outcome::Retry(PassError::Timeout(started.elapsed())));
             }
             Err(TransportError::Connect(e) | TransportError::Other(e)) => {
-                tracing::debug!(path = %req.path, "request failed: {e}");
+                tracing::debug!(path = %path, "request failed: {e}");
                 return Ok(Outcome::Retry(PassError::Network(e)));
             }
         };
-        tracing::debug!(path = %req.path, status = answer.status, "answer");
+        tracing::debug!(path = %path, status = answer.status, "answer");
         if answer.status == 429 {
             pacing.silence().await;
             return Ok(Outcome::Retry(PassError::Throttled));

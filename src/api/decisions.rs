@@ -278,6 +278,7 @@ impl PassClient {
                 }
             }
         }
+        inner.state.touch();
         if !fresh.is_empty() {
             self.fleet_save().await;
         }

@@ -61,6 +61,7 @@ impl PassClient {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .retain(|(m, _), _| m != mvpd);
+        inner.state.touch();
         if self.selected_mvpd().is_some_and(|m| m.id == mvpd) {
             match &inner.state.store {
                 Some(store) => store.delete("selected_mvpd"),
