@@ -235,27 +235,33 @@ mod reqwest_transport {
             Ok(current.1.clone())
         }
 
-        async fn exchange(&self, r: HttpRequest) -> Result<HttpResponse, TransportError> {
-            let mut rb = self
-                .client()?
-                .request(r.method, r.url)
-                .timeout(r.timeout)
-                .headers(r.headers);
+        /// The reqwest request, made outside the exchange's future (which then holds only what
+        /// crosses an await).
+        fn prepare(
+            &self,
+            r: HttpRequest,
+        ) -> Result<(reqwest::Client, reqwest::Request, usize), TransportError> {
+            let mut request = reqwest::Request::new(r.method, r.url);
+            *request.headers_mut() = r.headers;
+            *request.timeout_mut() = Some(r.timeout);
             if let Some(body) = r.body {
-                rb = rb.body(body);
+                *request.body_mut() = Some(body.into());
             }
-            let mut resp = rb.send().await.map_err(error)?;
+            Ok((self.client()?, request, r.max_response_bytes))
+        }
+
+        async fn exchange(&self, r: HttpRequest) -> Result<HttpResponse, TransportError> {
+            let (client, request, max) = self.prepare(r)?;
+            let mut resp = client.execute(request).await.map_err(error)?;
             let status = resp.status().as_u16();
-            if resp
-                .content_length()
-                .is_some_and(|n| n > r.max_response_bytes as u64)
-            {
+            let length = resp.content_length();
+            if length.is_some_and(|n| n > max as u64) {
                 return Err(TransportError::TooLarge);
             }
             let headers = std::mem::take(resp.headers_mut());
-            let mut body = Vec::new();
+            let mut body = Vec::with_capacity(length.unwrap_or(0) as usize);
             while let Some(chunk) = resp.chunk().await.map_err(error)? {
-                if body.len() + chunk.len() > r.max_response_bytes {
+                if body.len() + chunk.len() > max {
                     return Err(TransportError::TooLarge);
                 }
                 body.extend_from_slice(&chunk);

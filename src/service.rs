@@ -389,8 +389,10 @@ impl PassService {
         check_id("device_id", device.id.expose())?;
         let mut info = device.info;
         info.validate()?;
+        let ip = device.ip.to_string();
+        let forwarded = HeaderValue::from_str(&ip).ok();
         if info.connection_ip.is_none() {
-            info.connection_ip = Some(device.ip.to_string());
+            info.connection_ip = Some(ip);
         }
         if info.connection_port.is_none() {
             info.connection_port = device.port;
@@ -400,7 +402,6 @@ impl PassService {
         sso.set_service_token(device.service_token.as_ref().map(Secret::expose))?;
         sso.set_visitor(device.visitor_id.as_ref().map(Secret::expose))?;
         let headers = self.shared.device_headers(&info.header_value(), &device.id);
-        let forwarded = HeaderValue::from_str(&device.ip.to_string()).ok();
         let key = device_key(&self.shared.sp, device.id.expose());
         let state = self.cache.checkout(key);
         let version = state.version();

@@ -125,6 +125,10 @@ impl Pacer {
         loop {
             let wait = {
                 let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                if !self.config.enabled && s.silent_until.is_none() {
+                    // Pacing off and no 429 heard: no clock to read.
+                    return Ok(());
+                }
                 let now = Instant::now();
                 let silence = s.silent_until.filter(|t| *t > now).map(|t| t - now);
                 if !self.config.enabled {
@@ -194,6 +198,23 @@ impl Pacing {
     }
 }
 
+/// The transport's request for one attempt.
+fn http_request(req: Request, timeout: Duration, max_body: usize) -> HttpRequest {
+    let mut headers = req.headers;
+    let body = req.body.map(|(ct, b)| {
+        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(ct));
+        b
+    });
+    HttpRequest {
+        method: req.method,
+        url: req.url,
+        headers,
+        body,
+        timeout,
+        max_response_bytes: max_body,
+    }
+}
+
 /// Sends requests with the retry policy.
 pub(crate) struct Transport {
     http: Arc<dyn HttpTransport>,
@@ -259,9 +280,22 @@ impl Transport {
         loop {
             attempt += 1;
             pacing.acquire(deadline).await?;
-            // Boxed: the exchange's state is the bulk of a call's future, and every caller up
-            // to the app's task would otherwise carry (and move) it.
-            let outcome = Box::pin(self.attempt(make(), deadline, pacing)).await?;
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(PassError::Timeout(self.retry.deadline));
+            }
+            let timeout = self.request_timeout.min(remaining);
+            // The request goes straight into the transport's future, in a block of its own:
+            // nothing of it is kept in this future across the exchange, which stays small.
+            let (send, path) = {
+                let req = make();
+                let path = req.path.clone();
+                (
+                    self.http.send(http_request(req, timeout, self.max_body)),
+                    path,
+                )
+            };
+            let outcome = self.attempt(send, path, timeout, pacing).await?;
             let error = match outcome {
                 Outcome::Done(a) => return Ok(a),
                 Outcome::Retry(e) => e,
@@ -293,41 +327,18 @@ impl Transport {
 
     async fn attempt(
         &self,
-        req: Request,
-        deadline: Instant,
+        send: crate::http::SendFuture<'_>,
+        path: String,
+        timeout: Duration,
         pacing: &Pacing,
     ) -> Result<Outcome, PassError> {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            return Err(PassError::Timeout(self.retry.deadline));
-        }
-        let timeout = self.request_timeout.min(remaining);
-        // Only the path (for logs) lives across the exchange: the future stays small.
-        let Request {
-            method,
-            url,
-            path,
-            mut headers,
-            body,
-        } = req;
-        if let Some((ct, _)) = &body {
-            headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(ct));
-        }
-        let request = HttpRequest {
-            method,
-            url,
-            headers,
-            body: body.map(|(_, b)| b),
-            timeout,
-            max_response_bytes: self.max_body,
-        };
         let started = Instant::now();
         // The transport's own timeout bounds the exchange; this one guards against a transport
         // that ignores it.
         let result = if self.http.enforces_timeout() {
-            self.http.send(request).await
+            send.await
         } else {
-            match crate::time::timeout(timeout, self.http.send(request)).await {
+            match crate::time::timeout(timeout, send).await {
                 Ok(r) => r,
                 Err(_) => Err(TransportError::Timeout),
             }
