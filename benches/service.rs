@@ -351,10 +351,7 @@ fn rss_kib() -> u64 {
 async fn memory(quick: bool, missed: &mut Vec<String>) {
     let emu = EmulatorProcess::start();
     let devices: u32 = if quick { 20_000 } else { 100_000 };
-    let svc = service(&emu.base)
-        .max_devices(devices as usize)
-        .build()
-        .unwrap();
+    let svc = service(&emu.base).max_devices(100_000).build().unwrap();
     // The pool, the runtime and the first allocations before counting.
     login_all(&svc, &emu.base, 0..CONCURRENCY as u32).await;
     let before = rss_kib();
@@ -363,7 +360,7 @@ async fn memory(quick: bool, missed: &mut Vec<String>) {
     let cached = svc.cached_devices();
     let per_device = (after.saturating_sub(before) * 1024) as f64 / f64::from(devices);
     println!(
-        "memory: {cached} devices cached (a profile and 2 Permits each, and a pacer): RSS {:.1} MiB, {per_device:.0} bytes per device by RSS, {} bytes per device as the cache estimates (target: RSS <= 64 MiB at 100,000 devices)",
+        "memory: {cached} devices cached (a profile and 2 Permits each): RSS {:.1} MiB, {per_device:.0} bytes per device by RSS, {} bytes per device as the cache estimates (target: RSS <= 64 MiB at 100,000 devices)",
         after as f64 / 1024.0,
         svc.cached_bytes() / cached.max(1)
     );

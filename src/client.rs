@@ -2,9 +2,10 @@
 //! shared by the whole app.
 
 use crate::config::{check_base_url, DeviceInfo, Environment, RateLimit, RetryPolicy};
+pub(crate) use crate::device::DeviceState;
 use crate::error::{ErrorAction, PassError};
 use crate::http::{HeaderMap, HeaderName, HeaderValue, HttpTransport};
-use crate::model::{Configuration, Profile};
+use crate::model::Configuration;
 use crate::registration::Registration;
 use crate::secret::Secret;
 use crate::sso::{IdentityKeys, PartnerFrameworkStatus, PlatformIdentity, SsoHeaders, SsoScope};
@@ -14,8 +15,6 @@ use crate::transport::{bearer, header_map, Answer, Request, Transport};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -503,61 +502,6 @@ impl Shared {
     }
 }
 
-/// What the SDK keeps about one device between calls: its profiles, Permits and session.
-pub(crate) struct DeviceState {
-    /// Where a device app persists them (`None` for a device served by a service).
-    pub store: Option<Arc<Store>>,
-    pub profiles: Mutex<Vec<Profile>>,
-    /// The single sign-on identities under which the profiles were last read from the service
-    /// by this client (`None`: not yet). While an identity is set and differs, the cache may lack
-    /// profiles that other apps of the same identity created, so the service is asked.
-    pub profiles_checked: Mutex<Option<IdentityKeys>>,
-    pub preauthorized: Mutex<HashMap<(String, String), i64>>,
-    /// The MVPD picked, for a device without storage.
-    pub selected: Mutex<Option<crate::model::Mvpd>>,
-    pub session_generation: AtomicU64,
-    /// Bumped by every change of the profiles or Permits (a service re-measures the state's
-    /// size only when it changed).
-    pub version: AtomicU64,
-}
-
-impl DeviceState {
-    pub fn new(store: Option<Arc<Store>>) -> Self {
-        let profiles = store
-            .as_ref()
-            .and_then(|s| s.load::<Vec<Profile>>("profiles"))
-            .unwrap_or_default();
-        Self {
-            store,
-            profiles: Mutex::new(profiles),
-            profiles_checked: Mutex::new(None),
-            preauthorized: Mutex::new(HashMap::new()),
-            selected: Mutex::new(None),
-            session_generation: AtomicU64::new(0),
-            version: AtomicU64::new(0),
-        }
-    }
-
-    /// Notes a change of the profiles or Permits.
-    pub fn touch(&self) {
-        self.version
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// The number of changes so far.
-    pub fn version(&self) -> u64 {
-        self.version.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// Persists the profiles (a device app's storage only).
-    pub fn save_profiles(&self, profiles: &[Profile]) {
-        self.touch();
-        if let Some(s) = &self.store {
-            s.save("profiles", &profiles);
-        }
-    }
-}
-
 /// One device: the shared part and the device's own.
 pub(crate) struct Inner {
     pub shared: Arc<Shared>,
@@ -904,12 +848,7 @@ impl PassClient {
     }
 
     pub(crate) fn forget_preauthorizations(&self) {
-        self.inner
-            .state
-            .preauthorized
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.inner.state.preauthorized().clear();
         self.inner.state.touch();
     }
 }

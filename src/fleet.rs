@@ -13,8 +13,8 @@ use crate::client::{DeviceState, Shared};
 use crate::config::RateLimit;
 use crate::error::PassError;
 use crate::model::Profile;
+use crate::service::DevicePace;
 use crate::time::{now_ms, Instant};
-use crate::transport::Pacer;
 use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -194,7 +194,7 @@ impl Fleet {
     }
 
     /// A device's pace: the fleet's, or `local` while Redis is away.
-    pub fn pacer(self: &Arc<Self>, ip: IpAddr, local: Arc<Pacer>) -> FleetPacer {
+    pub fn pacer(self: &Arc<Self>, ip: IpAddr, local: DevicePace) -> FleetPacer {
         FleetPacer {
             fleet: self.clone(),
             key: self.key("pace", &ip.to_string()),
@@ -280,15 +280,12 @@ impl Fleet {
             .and_then(|json| serde_json::from_str::<SavedDevice>(&json).ok())
             .unwrap_or_default();
         let now = now_ms();
-        *state.profiles.lock().unwrap_or_else(|e| e.into_inner()) = saved
+        *state.profiles() = saved
             .profiles
             .into_iter()
             .filter(|p| p.not_after_ms > now)
             .collect();
-        let mut permits = state
-            .preauthorized
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut permits = state.preauthorized();
         permits.clear();
         for (mvpd, resource, until) in saved.permits {
             if until > now {
@@ -304,17 +301,13 @@ impl Fleet {
         let now = now_ms();
         let saved = SavedDevice {
             profiles: state
-                .profiles
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .profiles()
                 .iter()
                 .filter(|p| p.not_after_ms > now)
                 .cloned()
                 .collect(),
             permits: state
-                .preauthorized
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .preauthorized()
                 .iter()
                 .filter(|(_, until)| **until > now)
                 .map(|((m, r), until)| (m.clone(), r.clone(), *until))
@@ -360,7 +353,7 @@ struct SavedDevice {
 pub(crate) struct FleetPacer {
     fleet: Arc<Fleet>,
     key: String,
-    local: Arc<Pacer>,
+    local: DevicePace,
 }
 
 impl FleetPacer {

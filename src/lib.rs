@@ -54,6 +54,7 @@
 mod api;
 mod client;
 mod config;
+mod device;
 mod error;
 #[cfg(feature = "ffi")]
 pub mod ffi;

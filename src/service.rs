@@ -13,19 +13,21 @@
 
 use crate::client::{check_id, DeviceState, Inner, PassClient, PassClientBuilder, Shared};
 use crate::config::{DeviceInfo, Environment, RateLimit, RetryPolicy};
+use crate::device::Packed;
 use crate::error::PassError;
 use crate::http::{HeaderValue, HttpTransport};
-use crate::model::Profile;
 use crate::secret::Secret;
 use crate::sso::{PlatformIdentity, SsoHeaders};
 use crate::storage::Storage;
 use crate::time::now_ms;
-use crate::transport::{Pacer, Pacing};
+use crate::transport::Pacing;
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
+use std::time::Instant;
 
 /// Shards of the device and pacer caches: calls of different devices rarely wait for one
 /// another's lock.
@@ -310,14 +312,11 @@ impl PassServiceBuilder {
             }
             None => None,
         };
-        let per_shard = self.max_devices.div_ceil(SHARDS).max(1);
-        let cache = Arc::new(DeviceCache {
-            shards: (0..SHARDS)
-                .map(|_| Mutex::new(Shard::new(per_shard)))
-                .collect(),
-            max_bytes_per_shard: (self.max_cache_bytes / SHARDS).max(1),
-            rate_limit: device_rate,
-        });
+        let cache = Arc::new(DeviceCache::new(
+            self.max_devices,
+            self.max_cache_bytes,
+            device_rate,
+        ));
         Ok(PassService {
             shared,
             cache,
@@ -403,8 +402,7 @@ impl PassService {
         sso.set_visitor(device.visitor_id.as_ref().map(Secret::expose))?;
         let headers = self.shared.device_headers(&info.header_value(), &device.id);
         let key = device_key(&self.shared.sp, device.id.expose());
-        let state = self.cache.checkout(key);
-        let version = state.version();
+        let (state, version) = self.cache.checkout(key);
         let pacing = self.pacing(device.ip);
         Ok(PassClient {
             inner: Arc::new(Inner {
@@ -425,12 +423,15 @@ impl PassService {
     }
 
     fn pacing(&self, ip: IpAddr) -> Pacing {
-        let local = self.cache.pacer(ip);
+        let local = DevicePace {
+            cache: self.cache.clone(),
+            ip,
+        };
         #[cfg(feature = "redis")]
         if let Some(fleet) = &self.fleet {
             return Pacing::Fleet(fleet.pacer(ip, local));
         }
-        Pacing::Local(local)
+        Pacing::Device(local)
     }
 
     /// Redis commands this instance has sent (feature `redis`; 0 without a fleet).
@@ -454,7 +455,7 @@ impl PassService {
             .shards
             .iter()
             .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).bytes)
-            .sum()
+            .sum::<usize>()
     }
 }
 
@@ -469,108 +470,307 @@ fn device_key(sp: &str, id: &str) -> u128 {
     u128::from_le_bytes(d[..16].try_into().unwrap_or([0; 16]))
 }
 
-/// The bounded state of the devices a service serves, and their pacers.
+/// The bounded state of the devices a service serves, and their pace.
 pub(crate) struct DeviceCache {
     shards: Vec<Mutex<Shard>>,
-    max_bytes_per_shard: usize,
+    max_devices: usize,
+    max_bytes: usize,
+    /// Devices and bytes kept, across the shards.
+    count: AtomicUsize,
+    bytes: AtomicUsize,
     rate_limit: RateLimit,
+    /// The origin of the pacers' times.
+    epoch: Instant,
 }
 
 struct Shard {
     devices: LruCache<u128, Entry>,
-    /// The pace of each device IP; an idle bucket refills within burst / rate seconds, so the
-    /// least recently used go first.
-    pacers: LruCache<IpAddr, Arc<Pacer>>,
+    /// The pace of each device IP seen within the time an idle bucket takes to refill (a full
+    /// bucket needs no entry).
+    pacers: LruCache<IpAddr, Pace>,
     bytes: usize,
 }
 
+/// A device's state: packed while no call of the device runs, live (shared by its handles)
+/// while one does.
+enum Rest {
+    Packed(Box<[u8]>),
+    Live(Arc<DeviceState>),
+}
+
 struct Entry {
-    state: Arc<DeviceState>,
+    rest: Rest,
+    /// The bytes counted for it.
     bytes: usize,
     /// When nothing it holds is valid any more (ms since the epoch).
     expires_ms: i64,
 }
 
+/// A token bucket in 16 bytes.
+#[derive(Clone, Copy)]
+struct Pace {
+    tokens: f32,
+    /// Ms since the cache's epoch of the last refill.
+    last_ms: u32,
+    /// Ms since the cache's epoch until which the device is silent (after a 429).
+    silent_until_ms: u32,
+}
+
+/// The bytes of a packed entry besides its data: the map's node and index.
+const ENTRY_OVERHEAD: usize = 112;
+
+/// How long the live state of a device that holds nothing is kept after its last call: the
+/// time a login takes, so that a session's profile lands where the device's next call looks.
+const EMPTY_DEVICE_TTL_MS: i64 = 30 * 60 * 1000;
+
 impl Shard {
-    fn new(capacity: usize) -> Self {
-        let cap = std::num::NonZeroUsize::new(capacity).unwrap_or(std::num::NonZeroUsize::MIN);
+    fn new() -> Self {
+        // Unbounded maps (the lru crate would allocate a bounded one's whole capacity at once):
+        // the cache's counts bound the devices, `pace` bounds the pacers.
         Self {
-            devices: LruCache::new(cap),
-            pacers: LruCache::new(cap),
+            devices: LruCache::unbounded(),
+            pacers: LruCache::unbounded(),
             bytes: 0,
         }
     }
 
-    /// Evicts the expired and then the least recently used until within the bounds.
-    fn evict(&mut self, max_bytes: usize, now: i64) {
+    /// Evicts this shard's expired and then its least recently used while the cache is over
+    /// its bounds (an approximation of one least-recently-used order across the shards).
+    fn evict(&mut self, cache: &DeviceCache, now: i64) {
         while let Some((_, e)) = self.devices.peek_lru() {
-            let over = self.bytes > max_bytes;
+            let over = cache.count.load(Ordering::Relaxed) > cache.max_devices
+                || cache.bytes.load(Ordering::Relaxed) > cache.max_bytes;
             if !(over || e.expires_ms <= now) {
                 break;
             }
             if let Some((_, e)) = self.devices.pop_lru() {
-                self.bytes = self.bytes.saturating_sub(e.bytes);
+                self.remove(cache, e.bytes);
             }
         }
+    }
+
+    fn add(&mut self, cache: &DeviceCache, bytes: usize) {
+        self.bytes += bytes;
+        cache.count.fetch_add(1, Ordering::Relaxed);
+        cache.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    fn remove(&mut self, cache: &DeviceCache, bytes: usize) {
+        self.bytes = self.bytes.saturating_sub(bytes);
+        cache.count.fetch_sub(1, Ordering::Relaxed);
+        cache.bytes.fetch_sub(bytes, Ordering::Relaxed);
+    }
+
+    fn resize(&mut self, cache: &DeviceCache, old: usize, new: usize) {
+        self.bytes = self.bytes.saturating_sub(old) + new;
+        cache.bytes.fetch_add(new, Ordering::Relaxed);
+        cache.bytes.fetch_sub(old, Ordering::Relaxed);
     }
 }
 
 impl DeviceCache {
-    fn shard(&self, key: u128) -> &Mutex<Shard> {
-        &self.shards[(key as usize) % SHARDS]
+    pub fn new(max_devices: usize, max_bytes: usize, rate_limit: RateLimit) -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::new())).collect(),
+            max_devices,
+            max_bytes,
+            count: AtomicUsize::new(0),
+            bytes: AtomicUsize::new(0),
+            rate_limit,
+            epoch: Instant::now(),
+        }
     }
 
-    fn checkout(&self, key: u128) -> Arc<DeviceState> {
-        let mut shard = self.shard(key).lock().unwrap_or_else(|e| e.into_inner());
+    fn shard(&self, key: u128) -> MutexGuard<'_, Shard> {
+        self.shards[(key as usize) % SHARDS]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The live state of a device for a new handle (and its version now).
+    fn checkout(&self, key: u128) -> (Arc<DeviceState>, u64) {
+        let mut shard = self.shard(key);
         let now = now_ms();
-        if let Some(e) = shard.devices.get(&key) {
+        if let Some(e) = shard.devices.get_mut(&key) {
             if e.expires_ms > now {
-                return e.state.clone();
+                let state = match &mut e.rest {
+                    Rest::Live(state) => state.clone(),
+                    Rest::Packed(bytes) => {
+                        let state = Arc::new(DeviceState::from_packed(Some(std::mem::take(bytes))));
+                        e.rest = Rest::Live(state.clone());
+                        state
+                    }
+                };
+                let version = state.version();
+                return (state, version);
             }
         }
-        let state = Arc::new(DeviceState::new(None));
-        let bytes = estimate(&state);
-        shard.bytes += bytes;
+        let state = Arc::new(DeviceState::from_packed(None));
+        let bytes = ENTRY_OVERHEAD + std::mem::size_of::<DeviceState>();
+        shard.add(self, bytes);
         if let Some((_, old)) = shard.devices.push(
             key,
             Entry {
-                state: state.clone(),
+                rest: Rest::Live(state.clone()),
                 bytes,
-                // An empty device is kept for the length of a login.
                 expires_ms: now + EMPTY_DEVICE_TTL_MS,
             },
         ) {
-            shard.bytes = shard.bytes.saturating_sub(old.bytes);
+            shard.remove(self, old.bytes);
         }
-        shard.evict(self.max_bytes_per_shard, now);
-        state
+        shard.evict(self, now);
+        (state, 0)
     }
 
-    fn pacer(&self, ip: IpAddr) -> Arc<Pacer> {
-        let key = match ip {
-            IpAddr::V4(v) => u32::from(v) as u128,
-            IpAddr::V6(v) => u128::from(v),
+    /// A handle of the device goes: the last one packs the state (again only if it changed).
+    fn release(&self, key: u128, state: &Arc<DeviceState>, version: u64) {
+        let mut shard = self.shard(key);
+        let now = now_ms();
+        let Some(e) = shard.devices.peek_mut(&key) else {
+            return;
         };
-        let mut shard = self.shard(key).lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(p) = shard.pacers.get(&ip) {
-            return p.clone();
+        let Rest::Live(live) = &e.rest else {
+            return;
+        };
+        // The entry's and this handle's: no other handle of the device is out.
+        if !Arc::ptr_eq(live, state) || Arc::strong_count(live) > 2 {
+            return;
         }
-        let p = Arc::new(Pacer::new(self.rate_limit.clone()));
-        shard.pacers.push(ip, p.clone());
-        p
+        let old = e.bytes;
+        match state.pack(now, version) {
+            Packed::Unchanged(packed) => e.rest = Rest::Packed(packed),
+            Packed::Changed(packed, Some(until)) => {
+                let new = ENTRY_OVERHEAD + packed.len();
+                e.bytes = new;
+                e.expires_ms = until;
+                e.rest = Rest::Packed(packed);
+                shard.resize(self, old, new);
+            }
+            Packed::Changed(_, None) => {
+                // Nothing valid: the device is as if never seen.
+                shard.devices.pop(&key);
+                shard.remove(self, old);
+            }
+        }
+        shard.evict(self, now);
+    }
+
+    fn pace_key(ip: IpAddr) -> u128 {
+        match ip {
+            IpAddr::V4(v) => u128::from(u32::from(v)),
+            IpAddr::V6(v) => u128::from(v),
+        }
+    }
+
+    fn since_epoch_ms(&self) -> u32 {
+        u32::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u32::MAX)
+    }
+
+    /// Takes a token from the device's bucket, or says how long to wait for one.
+    fn pace(&self, ip: IpAddr) -> Option<Duration> {
+        let rl = &self.rate_limit;
+        let mut shard = self.shard(Self::pace_key(ip));
+        if !rl.enabled && shard.pacers.peek(&ip).is_none() {
+            return None;
+        }
+        let now = self.since_epoch_ms();
+        let rate = rl.requests_per_second as f32;
+        let capacity = rl.burst.max(1) as f32;
+        // Buckets that have refilled since their last use hold nothing worth keeping.
+        for _ in 0..2 {
+            match shard.pacers.peek_lru() {
+                Some((_, p))
+                    if p.silent_until_ms <= now
+                        && p.tokens + now.saturating_sub(p.last_ms) as f32 / 1000.0 * rate
+                            >= capacity =>
+                {
+                    shard.pacers.pop_lru();
+                }
+                _ => break,
+            }
+        }
+        if shard.pacers.len() >= self.max_devices.div_ceil(SHARDS) + 64
+            && !shard.pacers.contains(&ip)
+        {
+            // More IPs busy at once than devices kept: the least recently used bucket goes.
+            shard.pacers.pop_lru();
+        }
+        let p = shard.pacers.get_or_insert_mut(ip, || Pace {
+            tokens: capacity,
+            last_ms: now,
+            silent_until_ms: 0,
+        });
+        if p.silent_until_ms > now {
+            return Some(Duration::from_millis(u64::from(p.silent_until_ms - now)));
+        }
+        if !rl.enabled {
+            return None;
+        }
+        p.tokens = (p.tokens + now.saturating_sub(p.last_ms) as f32 / 1000.0 * rate).min(capacity);
+        p.last_ms = now;
+        if p.tokens >= 1.0 {
+            p.tokens -= 1.0;
+            None
+        } else {
+            Some(Duration::from_secs_f32((1.0 - p.tokens) / rate))
+        }
+    }
+
+    /// After a 429: the device's IP is left alone for at least a second.
+    fn silence(&self, ip: IpAddr) {
+        let now = self.since_epoch_ms();
+        let capacity = self.rate_limit.burst.max(1) as f32;
+        let mut shard = self.shard(Self::pace_key(ip));
+        let p = shard.pacers.get_or_insert_mut(ip, || Pace {
+            tokens: capacity,
+            last_ms: now,
+            silent_until_ms: 0,
+        });
+        p.silent_until_ms = p.silent_until_ms.max(now.saturating_add(1000));
+        p.tokens = 0.0;
+        p.last_ms = now;
     }
 }
 
-/// How long the state of a device that holds nothing is kept: an authentication session's
-/// length, so that a login's profile lands where the device's next call looks.
-const EMPTY_DEVICE_TTL_MS: i64 = 30 * 60 * 1000;
+/// The pace of one device IP, kept in its service's cache.
+#[derive(Clone)]
+pub(crate) struct DevicePace {
+    cache: Arc<DeviceCache>,
+    ip: IpAddr,
+}
 
-/// Where a device's handle returns its state's new size and validity when it goes.
+impl DevicePace {
+    /// Waits until a request may be sent; `Throttled` if that would pass the deadline.
+    pub async fn acquire(&self, deadline: crate::time::Instant) -> Result<(), PassError> {
+        loop {
+            match self.cache.pace(self.ip) {
+                None => return Ok(()),
+                Some(w) if crate::time::Instant::now() + w > deadline => {
+                    return Err(PassError::Throttled)
+                }
+                Some(w) => crate::time::sleep(w).await,
+            }
+        }
+    }
+
+    /// After a 429: no request for at least a second.
+    pub fn silence(&self) {
+        self.cache.silence(self.ip);
+    }
+}
+
+/// Where a device's handle returns its state when it goes.
 pub(crate) struct CacheSlot {
     cache: Arc<DeviceCache>,
     key: u128,
     /// The state's version when the handle was made.
     version: u64,
+}
+
+impl CacheSlot {
+    pub fn release(&self, state: &Arc<DeviceState>) {
+        self.cache.release(self.key, state, self.version);
+    }
 }
 
 impl PassClient {
@@ -594,91 +794,4 @@ impl PassClient {
                 .await;
         }
     }
-}
-
-impl CacheSlot {
-    pub fn release(&self, state: &Arc<DeviceState>) {
-        if state.version() == self.version {
-            // Unchanged: its size and validity are as recorded.
-            return;
-        }
-        let bytes = estimate(state);
-        let now = now_ms();
-        let expires = valid_until(state).max(now + EMPTY_DEVICE_TTL_MS.min(60_000));
-        let mut shard = self
-            .cache
-            .shard(self.key)
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let mut delta: isize = 0;
-        if let Some(e) = shard.devices.peek_mut(&self.key) {
-            if Arc::ptr_eq(&e.state, state) {
-                delta = bytes as isize - e.bytes as isize;
-                e.bytes = bytes;
-                e.expires_ms = e.expires_ms.max(expires);
-            }
-        }
-        shard.bytes = shard.bytes.saturating_add_signed(delta);
-        shard.evict(self.cache.max_bytes_per_shard, now);
-    }
-}
-
-/// The last moment anything a device's state holds is valid.
-fn valid_until(state: &DeviceState) -> i64 {
-    let profiles = state
-        .profiles
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .iter()
-        .map(|p| p.not_after_ms)
-        .max()
-        .unwrap_or(0);
-    let permits = state
-        .preauthorized
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .values()
-        .copied()
-        .max()
-        .unwrap_or(0);
-    profiles.max(permits)
-}
-
-/// The estimated heap and inline bytes of a device's state and its cache entry.
-pub(crate) fn estimate(state: &DeviceState) -> usize {
-    const BASE: usize = std::mem::size_of::<DeviceState>()
-        + std::mem::size_of::<Entry>()
-        + std::mem::size_of::<u128>()
-        + 2 * std::mem::size_of::<usize>() // the Arc's counts
-        + 32; // the cache's node and index
-    let profiles: usize = state
-        .profiles
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .iter()
-        .map(profile_bytes)
-        .sum();
-    let permits: usize = state
-        .preauthorized
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .keys()
-        .map(|(m, r)| m.len() + r.len() + 2 * std::mem::size_of::<String>() + 16)
-        .sum();
-    BASE + profiles + permits
-}
-
-fn profile_bytes(p: &Profile) -> usize {
-    std::mem::size_of::<Profile>()
-        + p.mvpd.len()
-        + p.issuer.len()
-        + p.attributes
-            .iter()
-            .map(|(k, a)| {
-                std::mem::size_of::<(String, crate::model::Attribute)>()
-                    + k.len()
-                    + a.value.len()
-                    + 16
-            })
-            .sum::<usize>()
 }

@@ -230,6 +230,24 @@ pub(crate) struct IdentityKeys {
 }
 
 impl IdentityKeys {
+    /// The three digests (platform identity, service token, partner), for packing.
+    pub fn parts(&self) -> [Option<&str>; 3] {
+        [
+            self.platform.as_deref(),
+            self.service_token.as_deref(),
+            self.partner.as_deref(),
+        ]
+    }
+
+    /// The keys from their [`parts`](Self::parts).
+    pub fn from_parts([platform, service_token, partner]: [Option<String>; 3]) -> Self {
+        Self {
+            platform,
+            service_token,
+            partner,
+        }
+    }
+
     /// Whether any identity is set.
     pub fn any(&self) -> bool {
         self.platform.is_some() || self.service_token.is_some() || self.partner.is_some()

@@ -173,6 +173,8 @@ impl Pacer {
 pub(crate) enum Pacing {
     /// This process's own token bucket.
     Local(Arc<Pacer>),
+    /// The bucket of one device IP in a service's cache.
+    Device(crate::service::DevicePace),
     /// A bucket shared by every instance of a fleet (Redis), falling back to a local one.
     #[cfg(feature = "redis")]
     Fleet(crate::fleet::FleetPacer),
@@ -183,6 +185,7 @@ impl Pacing {
     pub async fn acquire(&self, deadline: Instant) -> Result<(), PassError> {
         match self {
             Pacing::Local(p) => p.acquire(deadline).await,
+            Pacing::Device(p) => p.acquire(deadline).await,
             #[cfg(feature = "redis")]
             Pacing::Fleet(p) => Box::pin(p.acquire(deadline)).await,
         }
@@ -192,6 +195,7 @@ impl Pacing {
     pub async fn silence(&self) {
         match self {
             Pacing::Local(p) => p.silence(),
+            Pacing::Device(p) => p.silence(),
             #[cfg(feature = "redis")]
             Pacing::Fleet(p) => Box::pin(p.silence()).await,
         }

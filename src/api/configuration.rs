@@ -103,14 +103,7 @@ impl PassClient {
     pub fn select_mvpd(&self, mvpd: &Mvpd) {
         match &self.inner.state.store {
             Some(store) => store.save("selected_mvpd", mvpd),
-            None => {
-                *self
-                    .inner
-                    .state
-                    .selected
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner()) = Some(mvpd.clone())
-            }
+            None => *self.inner.state.selected() = Some(mvpd.clone()),
         }
     }
 
@@ -118,13 +111,7 @@ impl PassClient {
     pub fn selected_mvpd(&self) -> Option<Mvpd> {
         match &self.inner.state.store {
             Some(store) => store.load("selected_mvpd"),
-            None => self
-                .inner
-                .state
-                .selected
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone(),
+            None => self.inner.state.selected().clone(),
         }
     }
 }

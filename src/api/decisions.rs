@@ -227,11 +227,7 @@ impl PassClient {
         let mut cached = Vec::new();
         let mut missing = Vec::new();
         {
-            let mut cache = inner
-                .state
-                .preauthorized
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
+            let mut cache = inner.state.preauthorized();
             cache.retain(|_, until| *until > now);
             for r in &unique {
                 match cache.get(&(mvpd.to_string(), r.clone())) {
@@ -260,11 +256,7 @@ impl PassClient {
             fresh.extend(r?);
         }
         {
-            let mut cache = inner
-                .state
-                .preauthorized
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
+            let mut cache = inner.state.preauthorized();
             for d in &fresh {
                 if let Decision::Permit {
                     resource,

@@ -55,23 +55,12 @@ impl PassClient {
         let action = decode(&answer.body, mvpd, &inner.base)?;
         self.fleet_load().await;
         self.forget_profile(mvpd);
-        inner
-            .state
-            .preauthorized
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|(m, _), _| m != mvpd);
+        inner.state.preauthorized().retain(|(m, _), _| m != mvpd);
         inner.state.touch();
         if self.selected_mvpd().is_some_and(|m| m.id == mvpd) {
             match &inner.state.store {
                 Some(store) => store.delete("selected_mvpd"),
-                None => {
-                    *inner
-                        .state
-                        .selected
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner()) = None
-                }
+                None => *inner.state.selected() = None,
             }
         }
         self.fleet_save().await;

@@ -118,12 +118,7 @@ impl PassClient {
     /// good as read under it, unless another identity still waits to be read under.
     fn partner_profile_checked(&self) {
         let keys = self.identity_keys();
-        let mut checked = self
-            .inner
-            .state
-            .profiles_checked
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut checked = self.inner.state.profiles_checked();
         if checked.clone().unwrap_or_default().same_but_partner(&keys) {
             *checked = Some(keys);
         }

@@ -104,12 +104,7 @@ impl PassClient {
     /// Keeps the cached profiles `keep` accepts (storing the cache when one is dropped) and
     /// returns those kept.
     fn retain_profiles(&self, keep: impl Fn(&Profile) -> bool) -> Vec<Profile> {
-        let mut cache = self
-            .inner
-            .state
-            .profiles
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut cache = self.inner.state.profiles();
         let before = cache.len();
         cache.retain(|p| keep(p));
         if cache.len() != before {
@@ -123,24 +118,11 @@ impl PassClient {
     /// identity create and remove profiles that this device's cache cannot know of.
     fn cache_answers(&self) -> bool {
         let keys = self.identity_keys();
-        !keys.any()
-            || self
-                .inner
-                .state
-                .profiles_checked
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .as_ref()
-                == Some(&keys)
+        !keys.any() || self.inner.state.profiles_checked().as_ref() == Some(&keys)
     }
 
     pub(crate) fn remember_profiles(&self, profiles: &[Profile], replace_all: bool) {
-        let mut cache = self
-            .inner
-            .state
-            .profiles
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut cache = self.inner.state.profiles();
         if replace_all {
             cache.clear();
         }
@@ -154,12 +136,7 @@ impl PassClient {
     /// Drops the cached profiles of these types (those an identity that changed brought) and
     /// forgets under which identities the cache was read.
     pub(crate) fn forget_profiles_of(&self, types: &[ProfileType]) {
-        *self
-            .inner
-            .state
-            .profiles_checked
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = None;
+        *self.inner.state.profiles_checked() = None;
         self.retain_profiles(|c| !types.contains(&c.profile_type));
     }
 
@@ -191,11 +168,7 @@ impl PassClient {
         let answer = inner.call(&Call::get(inner.path(&["profiles"]))).await?;
         let profiles = decode(&answer.body)?;
         self.remember_profiles(&profiles, true);
-        *inner
-            .state
-            .profiles_checked
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Some(keys);
+        *inner.state.profiles_checked() = Some(keys);
         self.fleet_save().await;
         Ok(profiles)
     }

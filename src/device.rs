@@ -1,0 +1,541 @@
+//! What the SDK keeps about one device between calls (its profiles, Permits, chosen MVPD and
+//! session), and the compact form a service keeps it in while no call of the device runs.
+//!
+//! A service may hold the state of 100,000 devices: at rest each is a few hundred bytes of
+//! [`pack`]ed data instead of its live form (mutexes, maps, a `BTreeMap` node per profile).
+//! The live form is rebuilt only when a call reads the profiles or Permits; an `authorize`
+//! reads neither.
+
+use crate::model::{Attribute, Mvpd, Profile, ProfileType, TempPassInfo};
+use crate::sso::IdentityKeys;
+use crate::storage::Store;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The Permits cached by preauthorization: (MVPD, resource) → end of validity (ms).
+pub(crate) type Permits = HashMap<(String, String), i64>;
+
+/// One device's state.
+pub(crate) struct DeviceState {
+    /// Where a device app persists its profiles and chosen MVPD (`None` for a device served by
+    /// a service).
+    pub store: Option<Arc<Store>>,
+    profiles: Mutex<Vec<Profile>>,
+    /// The single sign-on identities under which the profiles were last read from the service
+    /// (`None`: not yet). While an identity is set and differs, the cache may lack profiles that
+    /// other apps of the same identity created, so the service is asked.
+    profiles_checked: Mutex<Option<IdentityKeys>>,
+    preauthorized: Mutex<Permits>,
+    /// The MVPD picked, for a device without storage.
+    selected: Mutex<Option<Mvpd>>,
+    /// The packed form it came in (a service's device, taken from its cache).
+    packed: Mutex<Option<Box<[u8]>>>,
+    /// Whether the live form was filled from `packed`.
+    unpacked: std::sync::atomic::AtomicBool,
+    pub session_generation: AtomicU64,
+    /// Bumped by every change of the profiles or Permits (a service packs the state again only
+    /// when it changed).
+    version: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl DeviceState {
+    /// A device app's state, with the profiles its storage keeps.
+    pub fn new(store: Option<Arc<Store>>) -> Self {
+        let profiles = store
+            .as_ref()
+            .and_then(|s| s.load::<Vec<Profile>>("profiles"))
+            .unwrap_or_default();
+        let mut state = Self::from_packed(None);
+        state.store = store;
+        *state.profiles.get_mut().unwrap_or_else(|e| e.into_inner()) = profiles;
+        state
+    }
+
+    /// A service device's state from its packed form (unpacked when first read).
+    pub fn from_packed(packed: Option<Box<[u8]>>) -> Self {
+        Self {
+            store: None,
+            profiles: Mutex::new(Vec::new()),
+            profiles_checked: Mutex::new(None),
+            preauthorized: Mutex::new(HashMap::new()),
+            selected: Mutex::new(None),
+            packed: Mutex::new(packed),
+            unpacked: std::sync::atomic::AtomicBool::new(false),
+            session_generation: AtomicU64::new(0),
+            version: AtomicU64::new(0),
+        }
+    }
+
+    /// Fills the live form from the packed one, once. Readers wait for it, so that none sees a
+    /// half-filled state.
+    fn unpack(&self) {
+        if self.unpacked.load(Ordering::Acquire) {
+            return;
+        }
+        let packed = lock(&self.packed);
+        if self.unpacked.load(Ordering::Acquire) {
+            return;
+        }
+        if let Some(bytes) = packed.as_ref() {
+            match unpack(bytes) {
+                Some(d) => {
+                    *lock(&self.profiles) = d.profiles;
+                    *lock(&self.profiles_checked) = d.checked;
+                    *lock(&self.preauthorized) = d.permits;
+                    *lock(&self.selected) = d.selected;
+                }
+                None => tracing::debug!("a cached device state could not be read; starting over"),
+            }
+        }
+        self.unpacked.store(true, Ordering::Release);
+    }
+
+    /// The cached profiles.
+    pub fn profiles(&self) -> MutexGuard<'_, Vec<Profile>> {
+        self.unpack();
+        lock(&self.profiles)
+    }
+
+    /// Under which identities the profiles were read from the service.
+    pub fn profiles_checked(&self) -> MutexGuard<'_, Option<IdentityKeys>> {
+        self.unpack();
+        lock(&self.profiles_checked)
+    }
+
+    /// The cached Permits.
+    pub fn preauthorized(&self) -> MutexGuard<'_, Permits> {
+        self.unpack();
+        lock(&self.preauthorized)
+    }
+
+    /// The MVPD picked (a device without storage).
+    pub fn selected(&self) -> MutexGuard<'_, Option<Mvpd>> {
+        self.unpack();
+        lock(&self.selected)
+    }
+
+    /// Notes a change of the profiles, Permits or chosen MVPD.
+    pub fn touch(&self) {
+        self.version.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The number of changes so far.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Relaxed)
+    }
+
+    /// Persists the profiles (a device app's storage only).
+    pub fn save_profiles(&self, profiles: &[Profile]) {
+        self.touch();
+        if let Some(s) = &self.store {
+            s.save("profiles", &profiles);
+        }
+    }
+
+    /// The packed form of what is still valid at `now_ms`, and the last moment any of it is
+    /// valid (`None`: nothing is). A state never unpacked, or unchanged since `version`, gives
+    /// back the form it came in, moved out (its validity is as it was).
+    pub fn pack(&self, now_ms: i64, version: u64) -> Packed {
+        let mut packed = lock(&self.packed);
+        if packed.is_some() && (!self.unpacked.load(Ordering::Relaxed) || self.version() == version)
+        {
+            if let Some(bytes) = packed.take() {
+                return Packed::Unchanged(bytes);
+            }
+        }
+        *packed = None;
+        drop(packed);
+        let d = Unpacked {
+            profiles: lock(&self.profiles)
+                .iter()
+                .filter(|p| p.not_after_ms > now_ms)
+                .cloned()
+                .collect(),
+            checked: lock(&self.profiles_checked).clone(),
+            permits: lock(&self.preauthorized)
+                .iter()
+                .filter(|(_, until)| **until > now_ms)
+                .map(|(k, v)| (k.clone(), *v))
+                .collect(),
+            selected: lock(&self.selected).clone(),
+        };
+        let until = d.valid_until(now_ms);
+        Packed::Changed(pack(&d), until)
+    }
+}
+
+/// What [`DeviceState::pack`] gives.
+pub(crate) enum Packed {
+    /// The form the state came in: it did not change.
+    Unchanged(Box<[u8]>),
+    /// A new form, and the last moment anything in it is valid.
+    Changed(Box<[u8]>, Option<i64>),
+}
+
+impl Packed {
+    #[cfg(test)]
+    fn bytes(self) -> Box<[u8]> {
+        match self {
+            Packed::Unchanged(b) | Packed::Changed(b, _) => b,
+        }
+    }
+}
+
+/// The live form's content.
+struct Unpacked {
+    profiles: Vec<Profile>,
+    checked: Option<IdentityKeys>,
+    permits: Permits,
+    selected: Option<Mvpd>,
+}
+
+impl Unpacked {
+    fn valid_until(&self, now_ms: i64) -> Option<i64> {
+        self.profiles
+            .iter()
+            .map(|p| p.not_after_ms)
+            .chain(self.permits.values().copied())
+            .filter(|t| *t > now_ms)
+            .max()
+    }
+}
+
+const FORMAT: u8 = 1;
+
+fn put_len(out: &mut Vec<u8>, mut n: usize) {
+    loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_len(out, s.len());
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn put_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => {
+            out.push(1);
+            put_str(out, s);
+        }
+        None => out.push(0),
+    }
+}
+
+fn put_i64(out: &mut Vec<u8>, v: i64) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+fn pack(d: &Unpacked) -> Box<[u8]> {
+    let mut out = Vec::with_capacity(128);
+    out.push(FORMAT);
+    put_len(&mut out, d.profiles.len());
+    for p in &d.profiles {
+        put_str(&mut out, &p.mvpd);
+        put_i64(&mut out, p.not_before_ms);
+        put_i64(&mut out, p.not_after_ms);
+        put_str(&mut out, &p.issuer);
+        match &p.profile_type {
+            ProfileType::Regular => out.push(0),
+            ProfileType::Degraded => out.push(1),
+            ProfileType::Temporary => out.push(2),
+            ProfileType::AppleSso => out.push(3),
+            ProfileType::PlatformSso => out.push(4),
+            ProfileType::ServiceTokenSso => out.push(5),
+            ProfileType::Other(t) => {
+                out.push(6);
+                put_str(&mut out, t);
+            }
+        }
+        put_len(&mut out, p.attributes.len());
+        for (name, a) in &p.attributes {
+            put_str(&mut out, name);
+            put_str(&mut out, &a.value);
+            out.push(u8::from(a.encrypted));
+        }
+        match &p.temp_pass {
+            None => out.push(0),
+            Some(t) => {
+                out.push(1);
+                match t.expiration_ms {
+                    Some(v) => {
+                        out.push(1);
+                        put_i64(&mut out, v);
+                    }
+                    None => out.push(0),
+                }
+                match t.remaining_resources {
+                    Some(v) => {
+                        out.push(1);
+                        out.extend_from_slice(&v.to_le_bytes());
+                    }
+                    None => out.push(0),
+                }
+                put_len(&mut out, t.used_assets.len());
+                for a in &t.used_assets {
+                    put_str(&mut out, a);
+                }
+            }
+        }
+    }
+    match &d.checked {
+        None => out.push(0),
+        Some(k) => {
+            out.push(1);
+            for part in k.parts() {
+                put_opt_str(&mut out, part);
+            }
+        }
+    }
+    put_len(&mut out, d.permits.len());
+    for ((mvpd, resource), until) in &d.permits {
+        put_str(&mut out, mvpd);
+        put_str(&mut out, resource);
+        put_i64(&mut out, *until);
+    }
+    let selected = d
+        .selected
+        .as_ref()
+        .and_then(|m| serde_json::to_string(m).ok());
+    put_opt_str(&mut out, selected.as_deref());
+    out.into_boxed_slice()
+}
+
+/// Reads what [`pack`] wrote; `None` for anything else.
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn byte(&mut self) -> Option<u8> {
+        let (b, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(*b)
+    }
+
+    fn len(&mut self) -> Option<usize> {
+        let mut n = 0usize;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            n |= usize::from(b & 0x7f).checked_shl(shift)?;
+            if b & 0x80 == 0 {
+                return Some(n);
+            }
+        }
+        None
+    }
+
+    fn bytes(&mut self, n: usize) -> Option<&[u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (b, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(b)
+    }
+
+    fn string(&mut self) -> Option<String> {
+        let n = self.len()?;
+        String::from_utf8(self.bytes(n)?.to_vec()).ok()
+    }
+
+    fn opt_string(&mut self) -> Option<Option<String>> {
+        match self.byte()? {
+            0 => Some(None),
+            1 => self.string().map(Some),
+            _ => None,
+        }
+    }
+
+    fn i64(&mut self) -> Option<i64> {
+        Some(i64::from_le_bytes(self.bytes(8)?.try_into().ok()?))
+    }
+}
+
+fn unpack(bytes: &[u8]) -> Option<Unpacked> {
+    let mut r = Reader(bytes);
+    if r.byte()? != FORMAT {
+        return None;
+    }
+    let n = r.len()?;
+    let mut profiles = Vec::with_capacity(n.min(64));
+    for _ in 0..n {
+        let mvpd = r.string()?;
+        let not_before_ms = r.i64()?;
+        let not_after_ms = r.i64()?;
+        let issuer = r.string()?;
+        let profile_type = match r.byte()? {
+            0 => ProfileType::Regular,
+            1 => ProfileType::Degraded,
+            2 => ProfileType::Temporary,
+            3 => ProfileType::AppleSso,
+            4 => ProfileType::PlatformSso,
+            5 => ProfileType::ServiceTokenSso,
+            6 => ProfileType::Other(r.string()?),
+            _ => return None,
+        };
+        let mut attributes = BTreeMap::new();
+        for _ in 0..r.len()? {
+            let name = r.string()?;
+            let value = r.string()?;
+            let encrypted = r.byte()? == 1;
+            attributes.insert(name, Attribute { value, encrypted });
+        }
+        let temp_pass = match r.byte()? {
+            0 => None,
+            1 => {
+                let expiration_ms = match r.byte()? {
+                    0 => None,
+                    _ => Some(r.i64()?),
+                };
+                let remaining_resources = match r.byte()? {
+                    0 => None,
+                    _ => Some(u32::from_le_bytes(r.bytes(4)?.try_into().ok()?)),
+                };
+                let mut used_assets = Vec::new();
+                for _ in 0..r.len()? {
+                    used_assets.push(r.string()?);
+                }
+                Some(TempPassInfo {
+                    expiration_ms,
+                    remaining_resources,
+                    used_assets,
+                })
+            }
+            _ => return None,
+        };
+        profiles.push(Profile {
+            mvpd,
+            not_before_ms,
+            not_after_ms,
+            issuer,
+            profile_type,
+            attributes,
+            temp_pass,
+        });
+    }
+    let checked = match r.byte()? {
+        0 => None,
+        1 => Some(IdentityKeys::from_parts([
+            r.opt_string()?,
+            r.opt_string()?,
+            r.opt_string()?,
+        ])),
+        _ => return None,
+    };
+    let mut permits = HashMap::new();
+    for _ in 0..r.len()? {
+        let mvpd = r.string()?;
+        let resource = r.string()?;
+        permits.insert((mvpd, resource), r.i64()?);
+    }
+    let selected = r
+        .opt_string()?
+        .and_then(|json| serde_json::from_str::<Mvpd>(&json).ok());
+    r.0.is_empty().then_some(Unpacked {
+        profiles,
+        checked,
+        permits,
+        selected,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(mvpd: &str, kind: ProfileType) -> Profile {
+        let mut attributes = BTreeMap::new();
+        attributes.insert(
+            "userID".to_string(),
+            Attribute {
+                value: "user-1".into(),
+                encrypted: false,
+            },
+        );
+        attributes.insert(
+            "zip".to_string(),
+            Attribute {
+                value: "[\"10001\"]".into(),
+                encrypted: true,
+            },
+        );
+        Profile {
+            mvpd: mvpd.into(),
+            not_before_ms: 1,
+            not_after_ms: 4_000_000_000_000,
+            issuer: "Adobe".into(),
+            profile_type: kind,
+            attributes,
+            temp_pass: Some(TempPassInfo {
+                expiration_ms: Some(3),
+                remaining_resources: Some(2),
+                used_assets: vec!["news".into()],
+            }),
+        }
+    }
+
+    #[test]
+    fn the_packed_form_gives_back_what_was_packed_and_no_more() {
+        let state = DeviceState::from_packed(None);
+        state.profiles().extend([
+            profile("A", ProfileType::Regular),
+            profile("B", ProfileType::Other("x".into())),
+        ]);
+        state.profiles().push(Profile {
+            not_after_ms: 10,
+            ..profile("expired", ProfileType::Regular)
+        });
+        state
+            .preauthorized()
+            .insert(("A".into(), "news".into()), 4_000_000_000_000);
+        state.preauthorized().insert(("A".into(), "old".into()), 10);
+        *state.profiles_checked() = Some(IdentityKeys::from_parts([
+            Some("p".into()),
+            None,
+            Some("apple".into()),
+        ]));
+        let Packed::Changed(bytes, until) = state.pack(100, 0) else {
+            panic!("a live state is packed anew");
+        };
+        assert_eq!(until, Some(4_000_000_000_000));
+        let again = DeviceState::from_packed(Some(bytes.clone()));
+        assert_eq!(
+            *again.profiles(),
+            vec![
+                profile("A", ProfileType::Regular),
+                profile("B", ProfileType::Other("x".into()))
+            ]
+        );
+        assert_eq!(again.preauthorized().len(), 1);
+        assert_eq!(*again.profiles_checked(), *state.profiles_checked());
+        // Packed again without being read, it is the same.
+        assert!(matches!(
+            DeviceState::from_packed(Some(bytes.clone())).pack(100, 0),
+            Packed::Unchanged(b) if b == bytes
+        ));
+        // Read but unchanged: the same form; changed: packed anew.
+        let read = DeviceState::from_packed(Some(bytes.clone()));
+        assert_eq!(read.profiles().len(), 2);
+        assert!(matches!(read.pack(100, 0), Packed::Unchanged(b) if b == bytes));
+        let read = DeviceState::from_packed(Some(bytes.clone()));
+        read.profiles().pop();
+        read.touch();
+        assert_ne!(read.pack(100, 0).bytes(), bytes);
+        // Anything cut short or altered reads as nothing, never a panic.
+        for n in 0..bytes.len() {
+            assert!(unpack(&bytes[..n]).is_none());
+        }
+        assert!(unpack(&[2]).is_none());
+    }
+}
