@@ -3,7 +3,7 @@
 use crate::error::PassError;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use url::Url;
 
@@ -114,7 +114,7 @@ pub const OS_NAMES: &[&str] = &[
 ///
 /// Only set fields are sent. `primary_hardware_type` and `os_name` take the documented
 /// restricted values (see [`HARDWARE_TYPES`], [`OS_NAMES`]).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceInfo {
     /// e.g. `SetTopBox`, `TV`, `MobilePhone`, `Tablet`, `GamesConsole`.
@@ -209,6 +209,23 @@ impl DeviceInfo {
     /// The `X-Device-Info` header value.
     pub fn header_value(&self) -> String {
         STANDARD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    /// Reads an `X-Device-Info` value (base64 of the JSON object), as a device sends it to a
+    /// programmer's service that forwards it. Unknown fields are ignored; a value that is not
+    /// base64 of a JSON object, is longer than 8 KiB, or uses undocumented restricted values
+    /// is refused with [`PassError::InvalidConfiguration`] naming `device_info`.
+    pub fn from_header_value(value: &str) -> Result<Self, PassError> {
+        if value.len() > 8 * 1024 {
+            return Err(PassError::config("device_info", "longer than 8 KiB"));
+        }
+        let json = STANDARD
+            .decode(value.trim())
+            .map_err(|_| PassError::config("device_info", "not base64"))?;
+        let info: Self = serde_json::from_slice(&json)
+            .map_err(|_| PassError::config("device_info", "not a device information object"))?;
+        info.validate()?;
+        Ok(info)
     }
 }
 

@@ -20,6 +20,7 @@ use crate::secret::Secret;
 use crate::sso::{PlatformIdentity, SsoHeaders};
 use crate::storage::Storage;
 use crate::time::now_ms;
+use crate::time::Instant;
 use crate::transport::Pacing;
 use lru::LruCache;
 use sha2::{Digest, Sha256};
@@ -27,7 +28,6 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
-use std::time::Instant;
 
 /// Shards of the device and pacer caches: calls of different devices rarely wait for one
 /// another's lock.
