@@ -6,7 +6,7 @@
 //! `TVPASS_BENCH_EMULATOR=1`), so that the memory figures are the service's alone.
 //!
 //! `cargo bench --bench service [--features redis] [-- NAME...]` with NAME among `throughput`,
-//! `memory`, `redis`. `TVPASS_BENCH_QUICK=1` uses 20,000 devices for memory and fewer calls, and
+//! `handle`, `memory`, `redis`. `TVPASS_BENCH_QUICK=1` uses 20,000 devices for memory and fewer calls, and
 //! exits non-zero when the memory or round-trip target is missed (throughput ratios are printed,
 //! not enforced: they depend on the machine's load).
 
@@ -334,6 +334,27 @@ async fn throughput(quick: bool) {
     );
 }
 
+/// The cost of a device handle: `service.device(context)` and its drop, for a device whose
+/// state is cached (nothing is sent).
+async fn handle(quick: bool) {
+    let emu = EmulatorProcess::start();
+    let svc = service(&emu.base).build().unwrap();
+    login_all(&svc, &emu.base, 0..1000).await;
+    let n: u32 = if quick { 100_000 } else { 1_000_000 };
+    let mut runs = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        for i in 0..n {
+            drop(svc.device(device(i % 1000)).unwrap());
+        }
+        runs.push(started.elapsed().as_secs_f64() * 1e9 / f64::from(n));
+    }
+    println!(
+        "handle: service.device(context) and its drop in {:.0} ns, the median of 5 runs of {n} (the context built each time, as from a request)",
+        median(runs)
+    );
+}
+
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -444,7 +465,9 @@ fn main() {
         serve_emulator();
         return;
     }
-    let quick = std::env::var("TVPASS_BENCH_QUICK").is_ok_and(|v| v != "0");
+    // Under `cargo test` (no `--bench` argument) the figures run in quick mode, as a smoke test.
+    let quick = std::env::var("TVPASS_BENCH_QUICK").is_ok_and(|v| v != "0")
+        || !std::env::args().any(|a| a == "--bench");
     let only: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
@@ -462,6 +485,9 @@ fn main() {
         }
         if wanted("throughput") {
             throughput(quick).await;
+        }
+        if wanted("handle") {
+            handle(quick).await;
         }
         #[cfg(feature = "redis")]
         if wanted("redis") {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every check and test of the project: formatting, lints, docs, the Rust suites, the Kotlin
-# and Swift binding suites against the emulator, the device builds (every Apple slice in a
+# Runs every check and test of the project: formatting, lints, docs, the Rust suites (the
+# server-to-server fleet against a real redis-server), the Kotlin and Swift binding suites against
+# the emulator, the device builds (every Apple slice in a
 # checked XCFramework zip, the Android ABIs, the Rust suites on ARM64 under qemu), the AAR
 # layout, and the library size targets.
 set -euo pipefail
@@ -11,6 +12,7 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p tvpass --all-targets --features ffi --locked -- -D warnings
+cargo clippy -p tvpass --all-targets --features redis --locked -- -D warnings
 echo "== cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 echo "== the core compiles for wasm32 (the web TV platforms) with the JavaScript event loop's clock"
@@ -36,6 +38,8 @@ fi
 echo "== cargo test"
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
+echo "== server to server: a fleet of three services sharing Redis (a redis-server of its own on a free loopback port), killed and restarted mid-run"
+cargo test -p tvpass --features redis --test fleet --test guide --test service --locked
 echo "== the fault matrix through the FFI's foreign transport (same outcomes, same request counts)"
 cargo test -p tvpass --features ffi --test fault_matrix --locked
 echo "== Kotlin bindings (JVM) against the emulator"
@@ -58,5 +62,6 @@ echo "== ARM64: the SDK's and the emulator's tests under qemu-aarch64, the mobil
 bash scripts/test-arm64.sh
 echo "== benchmarks, quick mode (request counts, throttling and memory targets enforced)"
 TVPASS_BENCH_QUICK=1 cargo bench --bench sdk --locked
+TVPASS_BENCH_QUICK=1 cargo bench --bench service --features redis --locked
 echo "== library size, full and mobile (no HTTP or TLS stack in the mobile dependency tree)"
 bash scripts/library-size.sh

@@ -14,6 +14,11 @@
 //! `reqwest-transport`), or the app's own with [`PassClientBuilder::http_transport`]; pacing,
 //! retries, deadlines and error decoding stay in the SDK whatever sends.
 //!
+//! Server to server: a backend that calls the service for many devices builds one
+//! [`PassService`] (one registration for the process, or for a fleet with the `redis` feature)
+//! and takes a [`PassClient`] per device from it with [`PassService::device`]; see the
+//! [`service`] module.
+//!
 //! Single sign-on: [`PassClient::partner_session`] and [`PassClient::partner_profile`] (Apple,
 //! with a [`PartnerFrameworkStatus`]), [`PassClientBuilder::platform_identity`] (Fire TV, Roku)
 //! and [`PassClientBuilder::service_token`].
@@ -64,7 +69,7 @@ pub mod http;
 mod model;
 mod registration;
 mod secret;
-mod service;
+pub mod service;
 mod sso;
 mod storage;
 mod time;

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tvpass::http::{HttpRequest, HttpTransport, ReqwestTransport, SendFuture};
 use tvpass::{
-    Decision, DenyReason, DeviceInfo, Environment, FileStorage, PartnerFrameworkStatus, PassClient,
-    PlatformIdentity, ProfileType, RateLimit, SessionAction, Storage, StorageError, PARTNER_APPLE,
+    Decision, DenyReason, DeviceContext, DeviceInfo, Environment, FileStorage,
+    PartnerFrameworkStatus, PassClient, PassService, PlatformIdentity, ProfileType, RateLimit,
+    SessionAction, Storage, StorageError, PARTNER_APPLE,
 };
 use tvpass_emulator::{Emulator, DEFAULT_SOFTWARE_STATEMENT};
 
@@ -219,5 +220,83 @@ async fn storage_transport_logs_and_cancellation() -> Result<(), Box<dyn Error>>
     .await; // Err(Elapsed) when the user gave up first
             // end guide
     assert!(decision.is_ok());
+    Ok(())
+}
+
+#[tokio::test]
+async fn server_to_server() -> Result<(), Box<dyn Error>> {
+    let emu = emulator().await;
+    let environment = Environment::Custom(emu.base_url()); // the service: Environment::Production
+    let software_statement = DEFAULT_SOFTWARE_STATEMENT;
+    // The device's public address, as the service's HTTP server saw its request.
+    let ip: std::net::IpAddr = "203.0.113.7".parse()?;
+    // guide: service
+    let service = PassService::builder()
+        .environment(environment)
+        .service_provider("REF30")
+        .software_statement(software_statement)
+        .max_devices(100_000) // device state kept: profiles, Permits, pace (the default)
+        .build()?; // once per application and environment; clones share everything
+
+    // For each request of a device: its own id, its IP and port, what it says about itself.
+    let device = service.device(
+        DeviceContext::new("roku-serial-1234", ip)
+            .port(52_000)
+            .device_info(DeviceInfo {
+                primary_hardware_type: Some("SetTopBox".into()),
+                os_name: Some("Roku OS".into()),
+                ..Default::default()
+            }),
+    )?; // a PassClient: every call, sent with X-Forwarded-For and the device's headers
+    let session = device.create_session("Cablevision").await?;
+    // end guide
+    let code = session.code.clone().unwrap_or_default();
+    emu.complete_authentication(&code, Default::default())?;
+    // guide: service-2
+    // A later request of the same device: a new handle finds its cached profile and Permits.
+    let device = service.device(DeviceContext::new("roku-serial-1234", ip))?;
+    if device.profile_for_code(&code).await?.is_some() {
+        match device.authorize("Cablevision", "news").await? {
+            Decision::Permit { media_token, .. } => play(media_token.unwrap().serialized.expose()),
+            Decision::Deny { reason, error, .. } => show(&error.message, &reason),
+        }
+    }
+    // end guide
+    assert_eq!(emu.count("/o/client/register"), 1);
+    assert_eq!(
+        service
+            .device(DeviceContext::new("roku-serial-1234", ip))?
+            .cached_profiles()
+            .len(),
+        1
+    );
+    Ok(())
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn a_fleet_in_redis() -> Result<(), Box<dyn Error>> {
+    let emu = emulator().await;
+    let environment = Environment::Custom(emu.base_url());
+    let software_statement = DEFAULT_SOFTWARE_STATEMENT;
+    // Nothing listens there: the service serves from its own state, as when Redis is down.
+    let redis_url = "redis://127.0.0.1:1/0";
+    // guide: fleet
+    let service = PassService::builder()
+        .environment(environment)
+        .service_provider("REF30")
+        .software_statement(software_statement)
+        .redis(redis_url) // e.g. "redis://redis.internal:6379/0" (feature `redis`)
+        .fleet_instances(3) // while Redis is away, each instance keeps a third of each pace
+        .build()?; // connects on first use; a Redis that cannot answer is never an error
+                   // end guide
+    let ip: std::net::IpAddr = "203.0.113.8".parse()?;
+    let device = service.device(DeviceContext::new("tv-1", ip))?;
+    device.create_session("Cablevision").await?;
+    assert_eq!(
+        service.redis_round_trips(),
+        1,
+        "one try, then a second of rest"
+    );
     Ok(())
 }
