@@ -358,6 +358,7 @@ impl PassClientBuilder {
                 sso: RwLock::new(sso),
                 state: Arc::new(state),
                 pacing,
+                #[cfg(feature = "service")]
                 cache_slot: None,
             }),
         })
@@ -435,11 +436,13 @@ impl PassClientBuilder {
     }
 
     /// The pace each device keeps.
+    #[cfg(feature = "service")]
     pub(crate) fn rate_limit_setting(&self) -> RateLimit {
         self.rate_limit.clone()
     }
 
     /// Checks the settings a service shares by all its devices and builds that part.
+    #[cfg(feature = "service")]
     pub(crate) fn build_service_part(&self) -> Result<(Arc<Shared>, Arc<Store>), PassError> {
         let (base, sp, statement) = self.check_settings()?;
         self.build_shared(base, sp, statement)
@@ -517,6 +520,7 @@ pub(crate) struct Inner {
     pub pacing: crate::transport::Pacing,
     /// Where a service keeps this device's state between handles (its size is updated when
     /// the handle goes).
+    #[cfg(feature = "service")]
     pub cache_slot: Option<crate::service::CacheSlot>,
 }
 
@@ -527,6 +531,7 @@ impl std::ops::Deref for Inner {
     }
 }
 
+#[cfg(feature = "service")]
 impl Drop for Inner {
     fn drop(&mut self) {
         if let Some(slot) = &self.cache_slot {
@@ -850,5 +855,28 @@ impl PassClient {
     pub(crate) fn forget_preauthorizations(&self) {
         self.inner.state.preauthorized().clear();
         self.inner.state.touch();
+    }
+}
+
+impl PassClient {
+    /// Replaces the device's state with the fleet's, when this handle is a fleet's device and
+    /// Redis answers.
+    pub(crate) async fn fleet_load(&self) {
+        #[cfg(feature = "redis")]
+        if let (Some(fleet), Some(slot)) = (&self.inner.fleet, &self.inner.cache_slot) {
+            fleet
+                .load_device(&slot.fleet_key(), &self.inner.state)
+                .await;
+        }
+    }
+
+    /// Keeps the device's state for the fleet.
+    pub(crate) async fn fleet_save(&self) {
+        #[cfg(feature = "redis")]
+        if let (Some(fleet), Some(slot)) = (&self.inner.fleet, &self.inner.cache_slot) {
+            fleet
+                .save_device(&slot.fleet_key(), &self.inner.state)
+                .await;
+        }
     }
 }

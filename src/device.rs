@@ -6,10 +6,14 @@
 //! The live form is rebuilt only when a call reads the profiles or Permits; an `authorize`
 //! reads neither.
 
-use crate::model::{Attribute, Mvpd, Profile, ProfileType, TempPassInfo};
+#[cfg(feature = "service")]
+use crate::model::{Attribute, ProfileType, TempPassInfo};
+use crate::model::{Mvpd, Profile};
 use crate::sso::IdentityKeys;
 use crate::storage::Store;
-use std::collections::{BTreeMap, HashMap};
+#[cfg(feature = "service")]
+use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -30,8 +34,10 @@ pub(crate) struct DeviceState {
     /// The MVPD picked, for a device without storage.
     selected: Mutex<Option<Mvpd>>,
     /// The packed form it came in (a service's device, taken from its cache).
+    #[cfg(feature = "service")]
     packed: Mutex<Option<Box<[u8]>>>,
     /// Whether the live form was filled from `packed`.
+    #[cfg(feature = "service")]
     unpacked: std::sync::atomic::AtomicBool,
     pub session_generation: AtomicU64,
     /// Bumped by every change of the profiles or Permits (a service packs the state again only
@@ -50,49 +56,63 @@ impl DeviceState {
             .as_ref()
             .and_then(|s| s.load::<Vec<Profile>>("profiles"))
             .unwrap_or_default();
-        let mut state = Self::from_packed(None);
+        let mut state = Self::empty();
         state.store = store;
         *state.profiles.get_mut().unwrap_or_else(|e| e.into_inner()) = profiles;
         state
     }
 
-    /// A service device's state from its packed form (unpacked when first read).
-    pub fn from_packed(packed: Option<Box<[u8]>>) -> Self {
+    fn empty() -> Self {
         Self {
             store: None,
             profiles: Mutex::new(Vec::new()),
             profiles_checked: Mutex::new(None),
             preauthorized: Mutex::new(HashMap::new()),
             selected: Mutex::new(None),
-            packed: Mutex::new(packed),
+            #[cfg(feature = "service")]
+            packed: Mutex::new(None),
+            #[cfg(feature = "service")]
             unpacked: std::sync::atomic::AtomicBool::new(false),
             session_generation: AtomicU64::new(0),
             version: AtomicU64::new(0),
         }
     }
 
+    /// A service device's state from its packed form (unpacked when first read).
+    #[cfg(feature = "service")]
+    pub fn from_packed(packed: Option<Box<[u8]>>) -> Self {
+        let state = Self::empty();
+        *lock(&state.packed) = packed;
+        state
+    }
+
     /// Fills the live form from the packed one, once. Readers wait for it, so that none sees a
     /// half-filled state.
     fn unpack(&self) {
-        if self.unpacked.load(Ordering::Acquire) {
-            return;
-        }
-        let packed = lock(&self.packed);
-        if self.unpacked.load(Ordering::Acquire) {
-            return;
-        }
-        if let Some(bytes) = packed.as_ref() {
-            match unpack(bytes) {
-                Some(d) => {
-                    *lock(&self.profiles) = d.profiles;
-                    *lock(&self.profiles_checked) = d.checked;
-                    *lock(&self.preauthorized) = d.permits;
-                    *lock(&self.selected) = d.selected;
-                }
-                None => tracing::debug!("a cached device state could not be read; starting over"),
+        #[cfg(feature = "service")]
+        {
+            if self.unpacked.load(Ordering::Acquire) {
+                return;
             }
+            let packed = lock(&self.packed);
+            if self.unpacked.load(Ordering::Acquire) {
+                return;
+            }
+            if let Some(bytes) = packed.as_ref() {
+                match unpack(bytes) {
+                    Some(d) => {
+                        *lock(&self.profiles) = d.profiles;
+                        *lock(&self.profiles_checked) = d.checked;
+                        *lock(&self.preauthorized) = d.permits;
+                        *lock(&self.selected) = d.selected;
+                    }
+                    None => {
+                        tracing::debug!("a cached device state could not be read; starting over")
+                    }
+                }
+            }
+            self.unpacked.store(true, Ordering::Release);
         }
-        self.unpacked.store(true, Ordering::Release);
     }
 
     /// The cached profiles.
@@ -125,6 +145,7 @@ impl DeviceState {
     }
 
     /// The number of changes so far.
+    #[cfg(feature = "service")]
     pub fn version(&self) -> u64 {
         self.version.load(Ordering::Relaxed)
     }
@@ -137,6 +158,7 @@ impl DeviceState {
         }
     }
 
+    #[cfg(feature = "service")]
     /// The packed form of what is still valid at `now_ms`, and the last moment any of it is
     /// valid (`None`: nothing is). A state never unpacked, or unchanged since `version`, gives
     /// back the form it came in, moved out (its validity is as it was).
@@ -169,6 +191,7 @@ impl DeviceState {
     }
 }
 
+#[cfg(feature = "service")]
 /// What [`DeviceState::pack`] gives.
 pub(crate) enum Packed {
     /// The form the state came in: it did not change.
@@ -177,6 +200,7 @@ pub(crate) enum Packed {
     Changed(Box<[u8]>, Option<i64>),
 }
 
+#[cfg(feature = "service")]
 impl Packed {
     #[cfg(test)]
     fn bytes(self) -> Box<[u8]> {
@@ -186,6 +210,7 @@ impl Packed {
     }
 }
 
+#[cfg(feature = "service")]
 /// The live form's content.
 struct Unpacked {
     profiles: Vec<Profile>,
@@ -194,6 +219,7 @@ struct Unpacked {
     selected: Option<Mvpd>,
 }
 
+#[cfg(feature = "service")]
 impl Unpacked {
     fn valid_until(&self, now_ms: i64) -> Option<i64> {
         self.profiles
@@ -205,8 +231,10 @@ impl Unpacked {
     }
 }
 
+#[cfg(feature = "service")]
 const FORMAT: u8 = 1;
 
+#[cfg(feature = "service")]
 fn put_len(out: &mut Vec<u8>, mut n: usize) {
     loop {
         let b = (n & 0x7f) as u8;
@@ -219,11 +247,13 @@ fn put_len(out: &mut Vec<u8>, mut n: usize) {
     }
 }
 
+#[cfg(feature = "service")]
 fn put_str(out: &mut Vec<u8>, s: &str) {
     put_len(out, s.len());
     out.extend_from_slice(s.as_bytes());
 }
 
+#[cfg(feature = "service")]
 fn put_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
     match s {
         Some(s) => {
@@ -234,10 +264,12 @@ fn put_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
     }
 }
 
+#[cfg(feature = "service")]
 fn put_i64(out: &mut Vec<u8>, v: i64) {
     out.extend_from_slice(&v.to_le_bytes());
 }
 
+#[cfg(feature = "service")]
 fn pack(d: &Unpacked) -> Box<[u8]> {
     let mut out = Vec::with_capacity(128);
     out.push(FORMAT);
@@ -313,9 +345,11 @@ fn pack(d: &Unpacked) -> Box<[u8]> {
     out.into_boxed_slice()
 }
 
+#[cfg(feature = "service")]
 /// Reads what [`pack`] wrote; `None` for anything else.
 struct Reader<'a>(&'a [u8]);
 
+#[cfg(feature = "service")]
 impl Reader<'_> {
     fn byte(&mut self) -> Option<u8> {
         let (b, rest) = self.0.split_first()?;
@@ -362,6 +396,7 @@ impl Reader<'_> {
     }
 }
 
+#[cfg(feature = "service")]
 fn unpack(bytes: &[u8]) -> Option<Unpacked> {
     let mut r = Reader(bytes);
     if r.byte()? != FORMAT {
@@ -450,7 +485,7 @@ fn unpack(bytes: &[u8]) -> Option<Unpacked> {
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "service"))]
 mod tests {
     use super::*;
 

@@ -14,10 +14,10 @@
 //! `reqwest-transport`), or the app's own with [`PassClientBuilder::http_transport`]; pacing,
 //! retries, deadlines and error decoding stay in the SDK whatever sends.
 //!
-//! Server to server: a backend that calls the service for many devices builds one
-//! [`PassService`] (one registration for the process, or for a fleet with the `redis` feature)
-//! and takes a [`PassClient`] per device from it with [`PassService::device`]; see the
-//! [`service`] module.
+//! Server to server (feature `service`, on by default): a backend that calls the service for
+//! many devices builds one `PassService` (one registration for the process, or for a fleet with
+//! the `redis` feature) and takes a [`PassClient`] per device from it with
+//! `PassService::device`; see the `service` module.
 //!
 //! Single sign-on: [`PassClient::partner_session`] and [`PassClient::partner_profile`] (Apple,
 //! with a [`PartnerFrameworkStatus`]), [`PassClientBuilder::platform_identity`] (Fire TV, Roku)
@@ -69,6 +69,7 @@ pub mod http;
 mod model;
 mod registration;
 mod secret;
+#[cfg(feature = "service")]
 pub mod service;
 mod sso;
 mod storage;
@@ -89,6 +90,7 @@ pub use model::{
     SessionReason, TempPassInfo,
 };
 pub use secret::Secret;
+#[cfg(feature = "service")]
 pub use service::{DeviceContext, PassService, PassServiceBuilder};
 pub use sso::{
     PartnerAccessStatus, PartnerFrameworkError, PartnerFrameworkStatus, PartnerStatusProblem,

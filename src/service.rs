@@ -771,27 +771,10 @@ impl CacheSlot {
     pub fn release(&self, state: &Arc<DeviceState>) {
         self.cache.release(self.key, state, self.version);
     }
-}
 
-impl PassClient {
-    /// Replaces the device's state with the fleet's, when this handle is a fleet's device and
-    /// Redis answers.
-    pub(crate) async fn fleet_load(&self) {
-        #[cfg(feature = "redis")]
-        if let (Some(fleet), Some(slot)) = (&self.inner.fleet, &self.inner.cache_slot) {
-            fleet
-                .load_device(&format!("{:032x}", slot.key), &self.inner.state)
-                .await;
-        }
-    }
-
-    /// Keeps the device's state for the fleet.
-    pub(crate) async fn fleet_save(&self) {
-        #[cfg(feature = "redis")]
-        if let (Some(fleet), Some(slot)) = (&self.inner.fleet, &self.inner.cache_slot) {
-            fleet
-                .save_device(&format!("{:032x}", slot.key), &self.inner.state)
-                .await;
-        }
+    /// The device's key in a fleet's Redis.
+    #[cfg(feature = "redis")]
+    pub fn fleet_key(&self) -> String {
+        format!("{:032x}", self.key)
     }
 }

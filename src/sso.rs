@@ -231,6 +231,7 @@ pub(crate) struct IdentityKeys {
 
 impl IdentityKeys {
     /// The three digests (platform identity, service token, partner), for packing.
+    #[cfg(feature = "service")]
     pub fn parts(&self) -> [Option<&str>; 3] {
         [
             self.platform.as_deref(),
@@ -240,6 +241,7 @@ impl IdentityKeys {
     }
 
     /// The keys from their [`parts`](Self::parts).
+    #[cfg(feature = "service")]
     pub fn from_parts([platform, service_token, partner]: [Option<String>; 3]) -> Self {
         Self {
             platform,

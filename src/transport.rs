@@ -174,6 +174,7 @@ pub(crate) enum Pacing {
     /// This process's own token bucket.
     Local(Arc<Pacer>),
     /// The bucket of one device IP in a service's cache.
+    #[cfg(feature = "service")]
     Device(crate::service::DevicePace),
     /// A bucket shared by every instance of a fleet (Redis), falling back to a local one.
     #[cfg(feature = "redis")]
@@ -185,6 +186,7 @@ impl Pacing {
     pub async fn acquire(&self, deadline: Instant) -> Result<(), PassError> {
         match self {
             Pacing::Local(p) => p.acquire(deadline).await,
+            #[cfg(feature = "service")]
             Pacing::Device(p) => p.acquire(deadline).await,
             #[cfg(feature = "redis")]
             Pacing::Fleet(p) => Box::pin(p.acquire(deadline)).await,
@@ -195,6 +197,7 @@ impl Pacing {
     pub async fn silence(&self) {
         match self {
             Pacing::Local(p) => p.silence(),
+            #[cfg(feature = "service")]
             Pacing::Device(p) => p.silence(),
             #[cfg(feature = "redis")]
             Pacing::Fleet(p) => Box::pin(p.silence()).await,
