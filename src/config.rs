@@ -3,7 +3,7 @@
 use crate::error::PassError;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::time::Duration;
 use url::Url;
 
@@ -114,7 +114,8 @@ pub const OS_NAMES: &[&str] = &[
 ///
 /// Only set fields are sent. `primary_hardware_type` and `os_name` take the documented
 /// restricted values (see [`HARDWARE_TYPES`], [`OS_NAMES`]).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "service", derive(serde::Deserialize))]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceInfo {
     /// e.g. `SetTopBox`, `TV`, `MobilePhone`, `Tablet`, `GamesConsole`.
@@ -214,7 +215,9 @@ impl DeviceInfo {
     /// Reads an `X-Device-Info` value (base64 of the JSON object), as a device sends it to a
     /// programmer's service that forwards it. Unknown fields are ignored; a value that is not
     /// base64 of a JSON object, is longer than 8 KiB, or uses undocumented restricted values
-    /// is refused with [`PassError::InvalidConfiguration`] naming `device_info`.
+    /// is refused with [`PassError::InvalidConfiguration`] naming `device_info`. (Feature
+    /// `service`.)
+    #[cfg(feature = "service")]
     pub fn from_header_value(value: &str) -> Result<Self, PassError> {
         if value.len() > 8 * 1024 {
             return Err(PassError::config("device_info", "longer than 8 KiB"));
