@@ -197,7 +197,8 @@ impl Fleet {
     pub fn pacer(self: &Arc<Self>, ip: IpAddr, local: DevicePace) -> FleetPacer {
         FleetPacer {
             fleet: self.clone(),
-            key: self.key("pace", &ip.to_string()),
+            // A digest: the device's address is not kept in Redis as it is.
+            key: self.key("pace", &crate::client::hex(&sha(&ip.to_string())[..16])),
             local,
         }
     }

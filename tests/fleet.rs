@@ -236,7 +236,7 @@ async fn losing_redis_mid_run_fails_no_call_and_the_state_converges_when_it_retu
     let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let fleet = Arc::new(fleet(&emu, &redis));
     let emu = Arc::new(emu);
-    let devices = 200u32;
+    let devices = 1000u32;
     let failures = Arc::new(AtomicU64::new(0));
 
     let run = |phase: u32, calls: u32| {
