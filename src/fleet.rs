@@ -14,6 +14,7 @@ use crate::config::RateLimit;
 use crate::error::PassError;
 use crate::model::Profile;
 use crate::service::DevicePace;
+use crate::sso::IdentityKeys;
 use crate::time::{now_ms, Instant};
 use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
@@ -74,6 +75,8 @@ pub(crate) struct Fleet {
     down_until: AtomicI64,
     /// Whether the outage in progress was logged.
     warned: AtomicBool,
+    /// When Redis last answered again after an outage (ms since the epoch).
+    recovered_at: AtomicI64,
     /// Redis commands sent (for benchmarks).
     round_trips: AtomicU64,
 }
@@ -108,6 +111,7 @@ impl Fleet {
             forget_if: redis::Script::new(FORGET_IF),
             down_until: AtomicI64::new(0),
             warned: AtomicBool::new(false),
+            recovered_at: AtomicI64::new(0),
             round_trips: AtomicU64::new(0),
         })
     }
@@ -143,6 +147,7 @@ impl Fleet {
         match crate::time::timeout(self.timeout, cmd(self.conn.clone())).await {
             Ok(Ok(v)) => {
                 if self.warned.swap(false, Ordering::Relaxed) {
+                    self.recovered_at.store(now_ms(), Ordering::Relaxed);
                     tracing::info!("Redis answers again; the fleet's shared state is back in use");
                 }
                 Some(v)
@@ -294,6 +299,7 @@ impl Fleet {
             }
         }
         drop(permits);
+        *state.profiles_checked() = saved.checked.map(IdentityKeys::from_parts);
         state.touch();
     }
 
@@ -313,6 +319,10 @@ impl Fleet {
                 .filter(|(_, until)| **until > now)
                 .map(|((m, r), until)| (m.clone(), r.clone(), *until))
                 .collect(),
+            checked: state
+                .profiles_checked()
+                .as_ref()
+                .map(|k| k.parts().map(|p| p.map(str::to_string))),
         };
         let until = saved
             .profiles
@@ -347,6 +357,10 @@ struct SavedDevice {
     profiles: Vec<Profile>,
     #[serde(rename = "a", default)]
     permits: Vec<(String, String, i64)>,
+    /// The identities the profiles were read under (digests), so that another instance need
+    /// not ask the service again for the same identities.
+    #[serde(rename = "c", default)]
+    checked: Option<[Option<String>; 3]>,
 }
 
 /// A device's pace across the fleet.
@@ -371,7 +385,14 @@ impl FleetPacer {
             .as_millis() as i64;
         let key = self.key.clone();
         let script = self.fleet.pace.clone();
-        let burst = rate.burst.max(1);
+        // A Redis that comes back may have lost the buckets: until a bucket would have
+        // refilled, no device gets a burst, only the sustained rate.
+        let refill_ms = (f64::from(rate.burst) / rate.requests_per_second * 1000.0) as i64;
+        let burst = if now_ms() < self.fleet.recovered_at.load(Ordering::Relaxed) + refill_ms {
+            1
+        } else {
+            rate.burst.max(1)
+        };
         let booked = self
             .fleet
             .run::<i64>(|mut c| {

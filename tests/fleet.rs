@@ -314,3 +314,40 @@ async fn losing_redis_mid_run_fails_no_call_and_the_state_converges_when_it_retu
         assert!(!text.contains(secret), "{secret} in the logs");
     }
 }
+
+/// A service token: a JWS naming its subject (the emulator does not check the signature).
+fn service_token(sub: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","kid":"k1"}"#);
+    let payload = URL_SAFE_NO_PAD.encode(
+        serde_json::json!({"sub": sub, "iss": "idp", "aud": "Adobe", "iat": 1, "exp": 4_000_000_000i64})
+            .to_string(),
+    );
+    format!("{header}.{payload}.c2lnbmF0dXJl")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_sign_on_device_is_asked_for_its_profiles_once_across_the_fleet() {
+    let redis = Redis::start();
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let fleet = fleet(&emu, &redis);
+    let token = service_token("programmer-user-9");
+    let sso = |n: u32| device(n).service_token(token.clone());
+    let c = fleet[0].device(sso(5)).unwrap();
+    let s = c.create_session(MVPD).await.unwrap();
+    emu.complete_authentication(s.code.as_deref().unwrap(), Default::default())
+        .unwrap();
+    c.await_profile(&s).await.unwrap();
+    drop(c);
+    emu.clear_requests();
+    // The first instance asks once under this identity; the others find that it did.
+    for s in fleet.iter() {
+        assert_eq!(s.device(sso(5)).unwrap().profiles().await.unwrap().len(), 1);
+    }
+    assert_eq!(emu.count("/api/v2/REF30/profiles"), 1);
+    // Another subject is another identity: asked again.
+    let other = device(5).service_token(service_token("programmer-user-10"));
+    fleet[2].device(other).unwrap().profiles().await.unwrap();
+    assert_eq!(emu.count("/api/v2/REF30/profiles"), 2);
+}
