@@ -18,8 +18,9 @@
 //! | `POST /v1/authorize` | `{"mvpd", "resource"}` | `{"permit": true, "mediaToken"}` or `{"permit": false, "reason", "message"}` |
 //! | `POST /v1/logout` | `{"mvpd"}` | `{"done": true}` or `{"openUrl"}` |
 
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, FromRequestParts, Query};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -73,28 +74,36 @@ impl From<PassError> for Failure {
     }
 }
 
-/// The client for the calling device: its id, its device information, and the address its
-/// request came from (the proxy's `X-Forwarded-For` when behind one).
-fn device(gateway: &Gateway, headers: &HeaderMap, peer: SocketAddr) -> Result<PassClient, Failure> {
-    let id = headers
-        .get("x-device-id")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| Failure(StatusCode::BAD_REQUEST, "X-Device-Id is required".into()))?;
-    let ip = if gateway.behind_proxy {
-        headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
+/// The client for the calling device, taken from its request: its id, its device information,
+/// and the address its request came from (the proxy's `X-Forwarded-For` when behind one).
+struct Device(PassClient);
+
+impl FromRequestParts<Gateway> for Device {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, gateway: &Gateway) -> Result<Self, Failure> {
+        let headers = &parts.headers;
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0)
+            .ok_or_else(|| Failure(StatusCode::INTERNAL_SERVER_ERROR, "no peer address".into()))?;
+        let id = header("x-device-id")
+            .ok_or_else(|| Failure(StatusCode::BAD_REQUEST, "X-Device-Id is required".into()))?;
+        let forwarded = header("x-forwarded-for")
             .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse::<IpAddr>().ok())
-            .unwrap_or(peer.ip())
-    } else {
-        peer.ip()
-    };
-    let mut context = DeviceContext::new(id, ip).port(peer.port());
-    if let Some(info) = headers.get("x-device-info").and_then(|v| v.to_str().ok()) {
-        context = context.device_info(DeviceInfo::from_header_value(info)?);
+            .and_then(|v| v.trim().parse::<IpAddr>().ok());
+        let ip = match forwarded {
+            Some(ip) if gateway.behind_proxy => ip,
+            _ => peer.ip(),
+        };
+        let mut context = DeviceContext::new(id, ip).port(peer.port());
+        if let Some(info) = header("x-device-info") {
+            context = context.device_info(DeviceInfo::from_header_value(info)?);
+        }
+        Ok(Device(gateway.service.device(context)?))
     }
-    Ok(gateway.service.device(context)?)
 }
 
 #[derive(Deserialize)]
@@ -103,12 +112,9 @@ struct Mvpd {
 }
 
 async fn create_session(
-    State(gateway): State<Gateway>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    Device(client): Device,
     Json(body): Json<Mvpd>,
 ) -> Result<Json<Value>, Failure> {
-    let client = device(&gateway, &headers, peer)?;
     let session = client.create_session(&body.mvpd).await?;
     Ok(Json(match session.code {
         Some(code) => json!({ "url": client.authentication_url(&code), "code": code }),
@@ -121,13 +127,7 @@ struct Code {
     code: String,
 }
 
-async fn profile(
-    State(gateway): State<Gateway>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(q): Query<Code>,
-) -> Result<Response, Failure> {
-    let client = device(&gateway, &headers, peer)?;
+async fn profile(Device(client): Device, Query(q): Query<Code>) -> Result<Response, Failure> {
     // One request per poll of the device; the device polls every 3 to 5 seconds.
     Ok(match client.profile_for_code(&q.code).await? {
         Some(p) => Json(json!({ "mvpd": p.mvpd, "notAfter": p.not_after_ms })).into_response(),
@@ -142,12 +142,9 @@ struct Resources {
 }
 
 async fn preauthorize(
-    State(gateway): State<Gateway>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    Device(client): Device,
     Json(body): Json<Resources>,
 ) -> Result<Json<Value>, Failure> {
-    let client = device(&gateway, &headers, peer)?;
     let resources: Vec<&str> = body.resources.iter().map(String::as_str).collect();
     let decisions = client.preauthorize(&body.mvpd, &resources).await?;
     Ok(Json(Value::Array(
@@ -165,12 +162,9 @@ struct Resource {
 }
 
 async fn authorize(
-    State(gateway): State<Gateway>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    Device(client): Device,
     Json(body): Json<Resource>,
 ) -> Result<Json<Value>, Failure> {
-    let client = device(&gateway, &headers, peer)?;
     Ok(Json(
         match client.authorize(&body.mvpd, &body.resource).await? {
             Decision::Permit { media_token, .. } => json!({
@@ -187,13 +181,7 @@ async fn authorize(
     ))
 }
 
-async fn logout(
-    State(gateway): State<Gateway>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Json(body): Json<Mvpd>,
-) -> Result<Json<Value>, Failure> {
-    let client = device(&gateway, &headers, peer)?;
+async fn logout(Device(client): Device, Json(body): Json<Mvpd>) -> Result<Json<Value>, Failure> {
     Ok(Json(match client.logout(&body.mvpd).await? {
         LogoutAction::OpenUrl { url } => json!({ "openUrl": url }),
         _ => json!({ "done": true }),

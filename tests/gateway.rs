@@ -35,6 +35,11 @@ async fn start(behind_proxy: bool) -> (Emulator, String) {
     (emu, url)
 }
 
+/// The JSON answer of a request that must succeed.
+async fn answer(request: reqwest::RequestBuilder) -> serde_json::Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 fn roku_info() -> String {
     DeviceInfo {
         primary_hardware_type: Some("SetTopBox".into()),
@@ -54,14 +59,11 @@ async fn a_device_logs_in_and_plays_through_the_gateway() {
             .header("x-device-id", "roku-serial-1234")
             .header("x-device-info", roku_info())
     };
-    let started: serde_json::Value = call(reqwest::Method::POST, "/v1/sessions")
-        .json(&serde_json::json!({ "mvpd": "Cablevision" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let started = answer(
+        call(reqwest::Method::POST, "/v1/sessions")
+            .json(&serde_json::json!({ "mvpd": "Cablevision" })),
+    )
+    .await;
     let code = started["code"].as_str().unwrap().to_string();
     assert!(started["url"].as_str().unwrap().contains(&code));
     let pending = call(reqwest::Method::GET, &format!("/v1/profiles?code={code}"))
@@ -71,33 +73,24 @@ async fn a_device_logs_in_and_plays_through_the_gateway() {
     assert_eq!(pending.status(), 202);
     emu.complete_authentication(&code, Default::default())
         .unwrap();
-    let profile: serde_json::Value =
-        call(reqwest::Method::GET, &format!("/v1/profiles?code={code}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    let profile = answer(call(
+        reqwest::Method::GET,
+        &format!("/v1/profiles?code={code}"),
+    ))
+    .await;
     assert_eq!(profile["mvpd"], "Cablevision");
-    let pre: serde_json::Value = call(reqwest::Method::POST, "/v1/preauthorize")
-        .json(&serde_json::json!({ "mvpd": "Cablevision", "resources": ["news", "sports"] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let pre = answer(
+        call(reqwest::Method::POST, "/v1/preauthorize")
+            .json(&serde_json::json!({ "mvpd": "Cablevision", "resources": ["news", "sports"] })),
+    )
+    .await;
     assert_eq!(pre[0]["permit"], true);
     assert_eq!(pre[1]["resource"], "sports");
-    let permit: serde_json::Value = call(reqwest::Method::POST, "/v1/authorize")
-        .json(&serde_json::json!({ "mvpd": "Cablevision", "resource": "news" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let permit = answer(
+        call(reqwest::Method::POST, "/v1/authorize")
+            .json(&serde_json::json!({ "mvpd": "Cablevision", "resource": "news" })),
+    )
+    .await;
     assert_eq!(permit["permit"], true);
     assert!(!permit["mediaToken"].as_str().unwrap().is_empty());
 
@@ -125,26 +118,20 @@ async fn a_device_logs_in_and_plays_through_the_gateway() {
         }
     }
 
-    let logout: serde_json::Value = call(reqwest::Method::POST, "/v1/logout")
-        .json(&serde_json::json!({ "mvpd": "Cablevision" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let logout = answer(
+        call(reqwest::Method::POST, "/v1/logout")
+            .json(&serde_json::json!({ "mvpd": "Cablevision" })),
+    )
+    .await;
     assert!(
         logout.get("openUrl").is_some() || logout["done"] == true,
         "{logout}"
     );
-    let deny: serde_json::Value = call(reqwest::Method::POST, "/v1/authorize")
-        .json(&serde_json::json!({ "mvpd": "Cablevision", "resource": "news" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let deny = answer(
+        call(reqwest::Method::POST, "/v1/authorize")
+            .json(&serde_json::json!({ "mvpd": "Cablevision", "resource": "news" })),
+    )
+    .await;
     assert_eq!(deny["permit"], false, "{deny}");
 }
 
