@@ -372,6 +372,35 @@ pub(crate) struct FleetPacer {
 }
 
 impl FleetPacer {
+    /// The device's emission interval in ms.
+    fn interval_ms(&self) -> i64 {
+        (1000.0 / self.fleet.rate.requests_per_second.max(0.001)).ceil() as i64
+    }
+
+    /// Runs the pace script: books a slot waiting at most `longest` ms (the wait, or -1), or
+    /// with `silence` quiets the device. `None` when Redis cannot answer.
+    async fn book(&self, burst: u32, longest: i64, silence: bool) -> Option<i64> {
+        let (key, script, interval) = (
+            self.key.clone(),
+            self.fleet.pace.clone(),
+            self.interval_ms(),
+        );
+        self.fleet
+            .run::<i64>(|mut c| {
+                Box::pin(async move {
+                    script
+                        .key(key)
+                        .arg(interval)
+                        .arg(burst)
+                        .arg(longest)
+                        .arg(u8::from(silence))
+                        .invoke_async(&mut c)
+                        .await
+                })
+            })
+            .await
+    }
+
     /// Books the device's next slot in Redis and waits for it; while Redis is away, the local
     /// share of the pace decides.
     pub async fn acquire(&self, deadline: Instant) -> Result<(), PassError> {
@@ -379,12 +408,9 @@ impl FleetPacer {
         if !rate.enabled {
             return self.local.acquire(deadline).await;
         }
-        let interval = (1000.0 / rate.requests_per_second).ceil() as i64;
         let longest = deadline
             .saturating_duration_since(Instant::now())
             .as_millis() as i64;
-        let key = self.key.clone();
-        let script = self.fleet.pace.clone();
         // A Redis that comes back may have lost the buckets: until a bucket would have
         // refilled, no device gets a burst, only the sustained rate.
         let refill_ms = (f64::from(rate.burst) / rate.requests_per_second * 1000.0) as i64;
@@ -393,22 +419,7 @@ impl FleetPacer {
         } else {
             rate.burst.max(1)
         };
-        let booked = self
-            .fleet
-            .run::<i64>(|mut c| {
-                Box::pin(async move {
-                    script
-                        .key(key)
-                        .arg(interval)
-                        .arg(burst)
-                        .arg(longest)
-                        .arg(0)
-                        .invoke_async(&mut c)
-                        .await
-                })
-            })
-            .await;
-        match booked {
+        match self.book(burst, longest, false).await {
             None => self.local.acquire(deadline).await,
             Some(w) if w < 0 => Err(PassError::Throttled),
             Some(0) => Ok(()),
@@ -416,7 +427,7 @@ impl FleetPacer {
                 // A margin of a tenth of the interval (at most 100 ms): the slot is booked on
                 // Redis's clock, and the requests of a burst may reach the service later than
                 // this one does.
-                let margin = (interval / 10).min(100);
+                let margin = (self.interval_ms() / 10).min(100);
                 crate::time::sleep(Duration::from_millis((w + margin) as u64)).await;
                 Ok(())
             }
@@ -426,31 +437,6 @@ impl FleetPacer {
     /// After a 429: the whole fleet leaves the device's IP alone for at least a second.
     pub async fn silence(&self) {
         self.local.silence();
-        let rate = &self.fleet.rate;
-        let interval = (1000.0 / rate.requests_per_second.max(0.001)).ceil() as i64;
-        let key = self.key.clone();
-        let script = self.fleet.pace.clone();
-        let burst = rate.burst.max(1);
-        self.fleet
-            .run::<i64>(|mut c| {
-                Box::pin(async move {
-                    script
-                        .key(key)
-                        .arg(interval)
-                        .arg(burst)
-                        .arg(0)
-                        .arg(1)
-                        .invoke_async(&mut c)
-                        .await
-                })
-            })
-            .await;
+        self.book(self.fleet.rate.burst.max(1), 0, true).await;
     }
-}
-
-#[allow(dead_code)]
-fn _assert_send() {
-    fn is_send<T: Send + Sync>() {}
-    is_send::<Fleet>();
-    is_send::<FleetPacer>();
 }

@@ -21,7 +21,7 @@ use crate::sso::{PlatformIdentity, SsoHeaders};
 use crate::storage::Storage;
 use crate::time::now_ms;
 use crate::time::Instant;
-use crate::transport::Pacing;
+use crate::transport::{paced, refill, take, Pacing};
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
@@ -674,16 +674,18 @@ impl DeviceCache {
             return None;
         }
         let now = self.since_epoch_ms();
-        let rate = rl.requests_per_second as f32;
         let capacity = rl.burst.max(1) as f32;
+        let refilled = |p: &Pace| {
+            refill(
+                f64::from(p.tokens),
+                f64::from(now.saturating_sub(p.last_ms)) / 1000.0,
+                rl,
+            ) as f32
+        };
         // Buckets that have refilled since their last use hold nothing worth keeping.
         for _ in 0..2 {
             match shard.pacers.peek_lru() {
-                Some((_, p))
-                    if p.silent_until_ms <= now
-                        && p.tokens + now.saturating_sub(p.last_ms) as f32 / 1000.0 * rate
-                            >= capacity =>
-                {
+                Some((_, p)) if p.silent_until_ms <= now && refilled(p) >= capacity => {
                     shard.pacers.pop_lru();
                 }
                 _ => break,
@@ -706,14 +708,10 @@ impl DeviceCache {
         if !rl.enabled {
             return None;
         }
-        p.tokens = (p.tokens + now.saturating_sub(p.last_ms) as f32 / 1000.0 * rate).min(capacity);
+        let (tokens, wait) = take(f64::from(refilled(p)), rl);
+        p.tokens = tokens as f32;
         p.last_ms = now;
-        if p.tokens >= 1.0 {
-            p.tokens -= 1.0;
-            None
-        } else {
-            Some(Duration::from_secs_f32((1.0 - p.tokens) / rate))
-        }
+        wait
     }
 
     /// After a 429: the device's IP is left alone for at least a second.
@@ -742,15 +740,7 @@ pub(crate) struct DevicePace {
 impl DevicePace {
     /// Waits until a request may be sent; `Throttled` if that would pass the deadline.
     pub async fn acquire(&self, deadline: crate::time::Instant) -> Result<(), PassError> {
-        loop {
-            match self.cache.pace(self.ip) {
-                None => return Ok(()),
-                Some(w) if crate::time::Instant::now() + w > deadline => {
-                    return Err(PassError::Throttled)
-                }
-                Some(w) => crate::time::sleep(w).await,
-            }
-        }
+        paced(deadline, || self.cache.pace(self.ip)).await
     }
 
     /// After a 429: no request for at least a second.

@@ -93,6 +93,37 @@ pub(crate) fn decode_enhanced(body: &[u8]) -> Option<EnhancedError> {
     serde_json::from_value(obj.clone()).ok()
 }
 
+/// A token bucket's level after `elapsed_s` seconds of refill, capped at the burst.
+pub(crate) fn refill(tokens: f64, elapsed_s: f64, config: &RateLimit) -> f64 {
+    (tokens + elapsed_s * config.requests_per_second).min(config.burst.max(1) as f64)
+}
+
+/// Takes a token from a bucket at `tokens`: the level after, and how long until a token when
+/// there is none.
+pub(crate) fn take(tokens: f64, config: &RateLimit) -> (f64, Option<Duration>) {
+    if tokens >= 1.0 {
+        (tokens - 1.0, None)
+    } else {
+        let wait = (1.0 - tokens) / config.requests_per_second;
+        (tokens, Some(Duration::from_secs_f64(wait)))
+    }
+}
+
+/// Waits until `next` lets a request go (`None`; otherwise it says how long to wait);
+/// `Throttled` when the wait would pass the deadline.
+pub(crate) async fn paced(
+    deadline: Instant,
+    mut next: impl FnMut() -> Option<Duration>,
+) -> Result<(), PassError> {
+    loop {
+        match next() {
+            None => return Ok(()),
+            Some(w) if Instant::now() + w > deadline => return Err(PassError::Throttled),
+            Some(w) => crate::time::sleep(w).await,
+        }
+    }
+}
+
 /// The client-side token bucket and the silence after a 429.
 #[derive(Debug)]
 pub(crate) struct Pacer {
@@ -122,40 +153,30 @@ impl Pacer {
 
     /// Waits until a request may be sent; `Throttled` if that would pass the deadline.
     pub async fn acquire(&self, deadline: Instant) -> Result<(), PassError> {
-        loop {
-            let wait = {
-                let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-                if !self.config.enabled && s.silent_until.is_none() {
-                    // Pacing off and no 429 heard: no clock to read.
-                    return Ok(());
-                }
-                let now = Instant::now();
-                let silence = s.silent_until.filter(|t| *t > now).map(|t| t - now);
-                if !self.config.enabled {
-                    silence
-                } else {
-                    let capacity = self.config.burst.max(1) as f64;
-                    let elapsed = now.saturating_duration_since(s.last).as_secs_f64();
-                    s.tokens = (s.tokens + elapsed * self.config.requests_per_second).min(capacity);
-                    s.last = now;
-                    match silence {
-                        Some(w) => Some(w),
-                        None if s.tokens >= 1.0 => {
-                            s.tokens -= 1.0;
-                            None
-                        }
-                        None => Some(Duration::from_secs_f64(
-                            (1.0 - s.tokens) / self.config.requests_per_second,
-                        )),
-                    }
-                }
-            };
-            match wait {
-                None => return Ok(()),
-                Some(w) if Instant::now() + w > deadline => return Err(PassError::Throttled),
-                Some(w) => crate::time::sleep(w).await,
-            }
+        paced(deadline, || self.next()).await
+    }
+
+    /// Takes a token, or says how long until the next request may go.
+    fn next(&self) -> Option<Duration> {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if !self.config.enabled && s.silent_until.is_none() {
+            // Pacing off and no 429 heard: no clock to read.
+            return None;
         }
+        let now = Instant::now();
+        let silence = s.silent_until.filter(|t| *t > now).map(|t| t - now);
+        if !self.config.enabled {
+            return silence;
+        }
+        let elapsed = now.saturating_duration_since(s.last).as_secs_f64();
+        s.last = now;
+        s.tokens = refill(s.tokens, elapsed, &self.config);
+        if silence.is_some() {
+            return silence;
+        }
+        let (tokens, wait) = take(s.tokens, &self.config);
+        s.tokens = tokens;
+        wait
     }
 
     /// After a 429: no request for at least a second.
