@@ -99,28 +99,44 @@ impl Registration {
             }
             // Redis cannot answer: this instance registers and fetches on its own.
         }
-        let creds = match self.store.load::<Credentials>("credentials") {
-            Some(c) => c,
-            None => self.register(transport, deadline).await?,
+        let creds = self.store.load::<Credentials>("credentials");
+        let (token, _) = self.issue(transport, creds, deadline).await?;
+        Ok(self.keep(token))
+    }
+
+    /// A token for `creds`, registering first when there are none; credentials the service
+    /// rejects are replaced by one new registration, then the call gives up. Returns the token
+    /// and the credentials registered on the way, if any (the local storage already has them).
+    async fn issue(
+        &self,
+        transport: &Transport,
+        creds: Option<Credentials>,
+        deadline: Instant,
+    ) -> Result<(StoredToken, Option<Credentials>), PassError> {
+        let (creds, registered) = match creds {
+            Some(c) => (c, None),
+            None => {
+                let c = self.register(transport, deadline).await?;
+                (c.clone(), Some(c))
+            }
         };
-        let token = match self.request_token(transport, &creds, deadline).await {
+        match self.request_token(transport, &creds, deadline).await {
+            Ok(t) => Ok((t, registered)),
+            Err(TokenError::Other(e)) => Err(e),
             Err(TokenError::InvalidClient) => {
                 // The credentials were revoked or lost: register once more, then give up.
                 tracing::info!("client credentials rejected; registering again");
                 self.store.delete("credentials");
                 let fresh = self.register(transport, deadline).await?;
                 match self.request_token(transport, &fresh, deadline).await {
-                    Ok(t) => t,
+                    Ok(t) => Ok((t, Some(fresh))),
                     Err(TokenError::InvalidClient) => {
-                        return Err(PassError::RegistrationRejected("invalid_client".into()))
+                        Err(PassError::RegistrationRejected("invalid_client".into()))
                     }
-                    Err(TokenError::Other(e)) => return Err(e),
+                    Err(TokenError::Other(e)) => Err(e),
                 }
             }
-            Err(TokenError::Other(e)) => return Err(e),
-            Ok(t) => t,
-        };
-        Ok(self.keep(token))
+        }
     }
 
     fn keep(&self, token: StoredToken) -> Secret {
@@ -195,37 +211,13 @@ impl Registration {
             .await
             .flatten()
             .and_then(|json| serde_json::from_str::<Credentials>(&json).ok());
-        let creds = match shared {
-            Some(c) => {
-                self.store.save("credentials", &c);
-                c
-            }
-            None => {
-                let c = self.register(transport, deadline).await?;
-                if let Ok(json) = serde_json::to_string(&c) {
-                    fleet.save_credentials(json).await;
-                }
-                c
-            }
-        };
-        let token = match self.request_token(transport, &creds, deadline).await {
-            Ok(t) => t,
-            Err(TokenError::InvalidClient) => {
-                tracing::info!("client credentials rejected; registering again for the fleet");
-                let fresh = self.register(transport, deadline).await?;
-                if let Ok(json) = serde_json::to_string(&fresh) {
-                    fleet.save_credentials(json).await;
-                }
-                match self.request_token(transport, &fresh, deadline).await {
-                    Ok(t) => t,
-                    Err(TokenError::InvalidClient) => {
-                        return Err(PassError::RegistrationRejected("invalid_client".into()))
-                    }
-                    Err(TokenError::Other(e)) => return Err(e),
-                }
-            }
-            Err(TokenError::Other(e)) => return Err(e),
-        };
+        if let Some(c) = &shared {
+            self.store.save("credentials", c);
+        }
+        let (token, registered) = self.issue(transport, shared, deadline).await?;
+        if let Some(json) = registered.and_then(|c| serde_json::to_string(&c).ok()) {
+            fleet.save_credentials(json).await;
+        }
         if let Ok(json) = serde_json::to_string(&token) {
             fleet.save_token(json, token.expires_at_ms - now_ms()).await;
         }
