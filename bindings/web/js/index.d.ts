@@ -89,7 +89,14 @@ export class AuthenticationExpiredError extends PassError {}
 export class SessionReplacedError extends PassError {}
 export class StorageError extends PassError {}
 
-export function init(input?: string | URL | Request | BufferSource | WebAssembly.Module): Promise<void>;
+/**
+ * Loads the SDK once: the WebAssembly module (from `input`, or by default from beside the package),
+ * or on engines without WebAssembly the JavaScript build. Resolves with the build in use.
+ */
+export function init(
+  input?: string | URL | Request | Response | BufferSource | WebAssembly.Module,
+  options?: { engine?: "auto" | "wasm" | "js" },
+): Promise<"wasm" | "js">;
 export function initSync(bytes: BufferSource | WebAssembly.Module): void;
 export function setLogger(callback: (level: LogLevel, target: string, message: string) => void, level?: LogLevel): void;
 

@@ -1,8 +1,12 @@
 // tvpass for the web TV platforms (Samsung Tizen, LG webOS) and other JavaScript hosts: the Rust
-// SDK in WebAssembly. Call `init()` once (in Node: `initSync(bytes)`), then use `PassClient`.
-// Every method returns a Promise and takes `{ signal }`, an AbortSignal that ends the call at once.
+// SDK in WebAssembly, or, on engines without WebAssembly, the same SDK compiled to JavaScript.
+// Call `init()` once, then use `PassClient`. Every method returns a Promise and takes
+// `{ signal }`, an AbortSignal that ends the call at once.
+// The package is lowered to what Chromium 53 runs (webOS TV 4.x); see docs/web.md.
 import initWasm, {
   initSync as initWasmSync,
+  __wbg_get_imports as wasmImports,
+  __wbg_finalize_init as finishInit,
   PassClient as WasmClient,
   setLogger as wasmSetLogger,
 } from "./tvpass_web.js";
@@ -54,14 +58,73 @@ function lift(e) {
 const wrap = (promise) => promise.catch((e) => { throw lift(e); });
 const sync = (f) => { try { return f(); } catch (e) { throw lift(e); } };
 
-/** Loads the WebAssembly module: by default from beside this file (browsers, packaged apps). */
-export async function init(input) {
-  await initWasm(input === undefined ? undefined : { module_or_path: input });
+let engine; // "wasm" or "js", once loaded
+let loading;
+
+const hasWebAssembly = () =>
+  typeof WebAssembly === "object" && WebAssembly !== null && typeof WebAssembly.instantiate === "function";
+
+const invalid = (setting, message) => new InvalidConfigurationError(message, { code: "invalidConfiguration", setting });
+
+function loadWasm(input) {
+  const location = input !== undefined
+    ? Promise.resolve(input)
+    : import("./wasm-url.js").then((m) => m.default, () => {
+      throw invalid("input", "this engine cannot locate tvpass_web_bg.wasm by itself: give init() its URL");
+    });
+  return location.then((where) => initWasm({ module_or_path: where })).then(() => "wasm");
+}
+
+function loadJs() {
+  return import("./tvpass_web_fallback.js").then((build) => {
+    finishInit({ exports: build.instantiate(wasmImports()) }, undefined);
+    return "js";
+  });
+}
+
+function load(input, choice) {
+  if (choice === "js") return loadJs();
+  if (!hasWebAssembly()) {
+    return choice === "wasm" ? Promise.reject(invalid("engine", "this engine has no WebAssembly")) : loadJs();
+  }
+  return loadWasm(input).catch((e) => {
+    // The engine's WebAssembly cannot compile the module (an early, partial implementation).
+    if (choice === "auto" && e instanceof WebAssembly.CompileError) return loadJs();
+    throw e;
+  });
+}
+
+/**
+ * Loads the SDK once; later calls resolve with the same build. Where the engine runs
+ * WebAssembly, the module comes from `input` (its URL, a Response, its bytes or a compiled
+ * WebAssembly.Module) or by default from beside this file. Where the engine has no WebAssembly
+ * or cannot compile the module (webOS TV 4.x, Tizen 4.0), the JavaScript build is loaded
+ * instead. `options.engine`: "auto" (default), "wasm" (never the JavaScript build), or "js"
+ * (always). Resolves with the build in use: "wasm" or "js".
+ */
+export function init(input, options) {
+  if (engine !== undefined) return Promise.resolve(engine);
+  if (loading === undefined) {
+    const choice = (options && options.engine) || "auto";
+    if (choice !== "auto" && choice !== "wasm" && choice !== "js") {
+      return Promise.reject(invalid("engine", `engine is "auto", "wasm" or "js", not ${String(choice)}`));
+    }
+    loading = load(input, choice).then(
+      (loaded) => (engine = loaded),
+      (e) => {
+        loading = undefined;
+        throw e;
+      },
+    );
+  }
+  return loading;
 }
 
 /** Loads the WebAssembly module from its bytes or a compiled module (Node, tests). */
 export function initSync(bytes) {
+  if (engine !== undefined) return;
   initWasmSync({ module: bytes });
+  engine = "wasm";
 }
 
 /** The SDK's client. */

@@ -233,21 +233,39 @@ fn logout_js(l: &LogoutAction) -> JsValue {
     o.into()
 }
 
-/// Ends when `signal` aborts (or never, without one), with the signal's reason.
+/// Ends when `signal` aborts (or never, without one), with the signal's reason: an `Error` named
+/// `AbortError` on engines whose signals carry none (Chromium before 98). The signal is read by
+/// shape (`aborted`, `addEventListener`), so a polyfilled one works on engines without
+/// `AbortSignal` (Chromium before 66).
 fn aborted(options: &JsValue) -> Option<JsFuture> {
-    let signal: web_sys::AbortSignal = get(options, "signal").dyn_into().ok()?;
+    let signal = get(options, "signal");
+    if !signal.is_object() || !get(&signal, "addEventListener").is_function() {
+        return None;
+    }
+    let signal: web_sys::AbortSignal = signal.unchecked_into();
     let promise = Promise::new(&mut |_resolve, reject| {
-        if signal.aborted() {
-            let _ = reject.call1(&JsValue::UNDEFINED, &signal.reason());
+        if get(&signal, "aborted").is_truthy() {
+            let _ = reject.call1(&JsValue::UNDEFINED, &reason(&signal));
             return;
         }
         let s = signal.clone();
         let on_abort = Closure::once_into_js(move || {
-            let _ = reject.call1(&JsValue::UNDEFINED, &s.reason());
+            let _ = reject.call1(&JsValue::UNDEFINED, &reason(&s));
         });
         let _ = signal.add_event_listener_with_callback("abort", on_abort.unchecked_ref());
     });
     Some(JsFuture::from(promise))
+}
+
+/// Why a signal aborted: its `reason`, or an `Error` named `AbortError` where it has none.
+fn reason(signal: &web_sys::AbortSignal) -> JsValue {
+    let reason = get(signal, "reason");
+    if !reason.is_undefined() {
+        return reason;
+    }
+    let error = js_sys::Error::new("The operation was aborted.");
+    error.set_name("AbortError");
+    error.into()
 }
 
 /// Runs `call` as a Promise that the options' `signal` can end at once: the call's future is

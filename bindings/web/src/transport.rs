@@ -1,6 +1,8 @@
 //! The SDK's requests through the platform's `fetch`, in browsers, Tizen and webOS web apps, and
-//! Node 20. Each request has its own `AbortController`: when the SDK drops a request (its
-//! deadline passed, or the app's `AbortSignal` fired) the request is aborted at once. Redirects
+//! Node. Where the engine has `AbortController` (Chromium 66 and later), each request has its
+//! own: when the SDK drops a request (its deadline passed, or the app's `AbortSignal` fired) the
+//! request is aborted at once. Older engines (Tizen 4.0 and 5.0) have none: the SDK still ends
+//! the call at once, and the engine finishes the abandoned request in the background. Redirects
 //! are not followed. Pacing, retries, deadlines and error decoding stay in the core.
 
 use js_sys::{Promise, Uint8Array};
@@ -50,12 +52,15 @@ fn other(what: &str, e: JsValue) -> TransportError {
 }
 
 async fn exchange(req: HttpRequest) -> Result<HttpResponse, TransportError> {
-    let controller = AbortController::new().map_err(|e| other("AbortController", e))?;
-    let mut guard = AbortOnDrop(Some(controller.clone()));
+    // `new AbortController()` fails where the engine has none; the request then goes unaborted.
+    let controller = AbortController::new().ok();
+    let mut guard = AbortOnDrop(controller.clone());
     let init = RequestInit::new();
     init.set_method(req.method.as_str());
     init.set_redirect(RequestRedirect::Manual);
-    init.set_signal(Some(&controller.signal()));
+    if let Some(c) = &controller {
+        init.set_signal(Some(&c.signal()));
+    }
     let headers = Headers::new().map_err(|e| other("Headers", e))?;
     for (name, value) in &req.headers {
         let value = value
@@ -72,11 +77,16 @@ async fn exchange(req: HttpRequest) -> Result<HttpResponse, TransportError> {
     let request =
         Request::new_with_str_and_init(req.url.as_str(), &init).map_err(|e| other("Request", e))?;
     // The URL is not in the message: its query may carry identifiers.
-    let response: Response = JsFuture::from(global_fetch(&request))
+    let response = JsFuture::from(global_fetch(&request))
         .await
-        .map_err(|_| TransportError::Connect("fetch failed".into()))?
-        .dyn_into()
-        .map_err(|e| other("Response", e))?;
+        .map_err(|_| TransportError::Connect("fetch failed".into()))?;
+    // Read by shape, not by class: a polyfilled fetch (older TVs) answers with its own Response.
+    if !response.is_object() {
+        return Err(TransportError::Other(
+            "fetch answered with no Response".into(),
+        ));
+    }
+    let response: Response = response.unchecked_into();
     let declared = response
         .headers()
         .get("content-length")
