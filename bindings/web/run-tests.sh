@@ -54,3 +54,8 @@ for entry in "${pids[@]}"; do
   cat "$legacy/$version.log"
 done
 [ "$failed" = 0 ] || { echo "the journey failed on an older engine" >&2; exit 1; }
+
+# Both builds' figures, quick (docs/performance.md has the full ones).
+for engine in wasm js; do
+  TVPASS_BENCH_CALLS=100 bash "$root/scripts/with-emulator.sh" node bench/builds.mjs "$engine"
+done

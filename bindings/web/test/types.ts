@@ -35,3 +35,11 @@ export async function journey(signal: AbortSignal): Promise<string> {
   }
   // end guide
 }
+
+export async function loadOnAnOldTv(): Promise<"wasm" | "js"> {
+  // guide: old engines
+  // TVs without WebAssembly get the JavaScript build; the URL serves engines without import.meta.
+  const build = await init("tvpass_web_bg.wasm"); // "wasm" or "js"
+  // end guide
+  return build;
+}
