@@ -48,6 +48,23 @@ if cargo tree -p tvpass -e normal --locked | grep -q uniffi; then
   echo "uniffi is in the default dependency tree" >&2
   exit 1
 fi
+step "the layers of src/ as docs/architecture.md lists them: no arrow up, no circle, no file over 600 lines"
+python3 scripts/check-layers.py
+# Its self-test: a crate of two files that name each other, and one in no layer, is refused.
+layers_test="$(mktemp -d)"
+mkdir -p "$layers_test/src" "$layers_test/docs"
+printf 'use crate::b::B;\npub struct A;\n' > "$layers_test/src/a.rs"
+printf 'pub struct B(crate::a::A);\n' > "$layers_test/src/b.rs"
+: > "$layers_test/src/lib.rs"
+: > "$layers_test/src/c.rs"
+printf '## Layers\n\n| layer | files | what |\n|---|---|---|\n| 1. low | `a`, `b` | x |\n| 2. top | `lib` | y |\n' \
+  > "$layers_test/docs/architecture.md"
+if python3 scripts/check-layers.py "$layers_test" > /dev/null 2> "$layers_test/out" ||
+  ! grep -q 'src/a.rs -> src/b.rs' "$layers_test/out" || ! grep -q 'src/c.rs stands in no layer' "$layers_test/out"; then
+  echo "the layer check let a circle or an unlisted file through" >&2
+  exit 1
+fi
+rm -rf "$layers_test"
 step "inside the crate, items come from their modules, never back through the crate root"
 if grep -rnE '^[^/]*(\bcrate::[A-Z]|use crate( as |::\{))' src; then
   echo "import these from the module that defines them (crate::error::PassError, ...)" >&2

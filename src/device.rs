@@ -191,6 +191,19 @@ impl DeviceState {
     }
 }
 
+/// Where a device's state lives between its handles (a service's device cache): the handle
+/// gives the state back there when it goes. The service implements it; the client, below the
+/// service, knows only this.
+#[cfg(feature = "service")]
+pub(crate) trait DeviceHome: Send + Sync {
+    /// The handle of `state` goes.
+    fn release(&self, state: &Arc<DeviceState>);
+
+    /// The device's key in a fleet's Redis (a digest: never the device's id).
+    #[cfg(feature = "redis")]
+    fn fleet_key(&self) -> String;
+}
+
 #[cfg(feature = "service")]
 /// What [`DeviceState::pack`] gives.
 pub(crate) enum Packed {

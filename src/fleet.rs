@@ -9,11 +9,12 @@
 //! own state and a conservative local pace (the limit divided by the number of instances) until
 //! Redis answers again, checking at most once a second.
 
-use crate::client::{DeviceState, Shared};
 use crate::config::RateLimit;
+use crate::device::DeviceState;
+use crate::digest::{hex, sha256};
 use crate::error::PassError;
 use crate::model::Profile;
-use crate::service::DevicePace;
+use crate::pace::{BoxFuture, IpPace, SharedPace};
 use crate::sso::IdentityKeys;
 use crate::time::{now_ms, Instant};
 use redis::aio::ConnectionManager;
@@ -82,9 +83,11 @@ pub(crate) struct Fleet {
 }
 
 impl Fleet {
+    /// The fleet of the service provider `sp` at the base URL `base`.
     pub fn new(
         settings: &FleetSettings,
-        shared: &Shared,
+        sp: &str,
+        base: &str,
         rate: RateLimit,
     ) -> Result<Self, PassError> {
         let client = redis::Client::open(settings.url.as_str()).map_err(|e| {
@@ -100,11 +103,7 @@ impl Fleet {
             .map_err(|e| PassError::config("redis", e.category().to_string()))?;
         Ok(Self {
             conn,
-            prefix: format!(
-                "tvpass:{}:{}",
-                shared.sp,
-                crate::client::hex(&sha(&shared.base)[..4])
-            ),
+            prefix: format!("tvpass:{sp}:{}", hex(&sha256(base)[..4])),
             timeout: settings.timeout,
             rate,
             pace: redis::Script::new(PACE),
@@ -199,11 +198,11 @@ impl Fleet {
     }
 
     /// A device's pace: the fleet's, or `local` while Redis is away.
-    pub fn pacer(self: &Arc<Self>, ip: IpAddr, local: DevicePace) -> FleetPacer {
+    pub fn pacer(self: &Arc<Self>, ip: IpAddr, local: IpPace) -> FleetPacer {
         FleetPacer {
             fleet: self.clone(),
             // A digest: the device's address is not kept in Redis as it is.
-            key: self.key("pace", &crate::client::hex(&sha(&ip.to_string())[..16])),
+            key: self.key("pace", &hex(&sha256(&ip.to_string())[..16])),
             local,
         }
     }
@@ -345,11 +344,6 @@ impl Fleet {
 type RedisCall<T> =
     std::pin::Pin<Box<dyn std::future::Future<Output = redis::RedisResult<T>> + Send>>;
 
-fn sha(text: &str) -> Vec<u8> {
-    use sha2::Digest;
-    sha2::Sha256::digest(text.as_bytes()).to_vec()
-}
-
 /// What the fleet keeps of a device.
 #[derive(Default, Serialize, Deserialize)]
 struct SavedDevice {
@@ -368,7 +362,7 @@ struct SavedDevice {
 pub(crate) struct FleetPacer {
     fleet: Arc<Fleet>,
     key: String,
-    local: DevicePace,
+    local: IpPace,
 }
 
 impl FleetPacer {
@@ -403,7 +397,7 @@ impl FleetPacer {
 
     /// Books the device's next slot in Redis and waits for it; while Redis is away, the local
     /// share of the pace decides.
-    pub async fn acquire(&self, deadline: Instant) -> Result<(), PassError> {
+    async fn acquire_slot(&self, deadline: Instant) -> Result<(), PassError> {
         let rate = &self.fleet.rate;
         if !rate.enabled {
             return self.local.acquire(deadline).await;
@@ -435,8 +429,18 @@ impl FleetPacer {
     }
 
     /// After a 429: the whole fleet leaves the device's IP alone for at least a second.
-    pub async fn silence(&self) {
+    async fn quiet(&self) {
         self.local.silence();
         self.book(self.fleet.rate.burst.max(1), 0, true).await;
+    }
+}
+
+impl SharedPace for FleetPacer {
+    fn acquire(&self, deadline: Instant) -> BoxFuture<'_, Result<(), PassError>> {
+        Box::pin(self.acquire_slot(deadline))
+    }
+
+    fn silence(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.quiet())
     }
 }

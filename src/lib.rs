@@ -57,9 +57,11 @@
 #![warn(missing_docs)]
 
 mod api;
+mod builder;
 mod client;
 mod config;
 mod device;
+mod digest;
 mod error;
 #[cfg(feature = "ffi")]
 pub mod ffi;
@@ -67,6 +69,7 @@ pub mod ffi;
 mod fleet;
 pub mod http;
 mod model;
+mod pace;
 mod registration;
 mod secret;
 #[cfg(feature = "service")]
@@ -78,7 +81,8 @@ mod transport;
 
 pub use api::sessions::PollObserver;
 pub use api::temppass::{hash_identifier, ManagementClient, ResetTarget, TempPassIdentity};
-pub use client::{PassClient, PassClientBuilder};
+pub use builder::PassClientBuilder;
+pub use client::PassClient;
 pub use config::{DeviceInfo, Environment, RateLimit, RetryPolicy, HARDWARE_TYPES, OS_NAMES};
 pub use error::{EnhancedError, ErrorAction, ErrorCode, PassError};
 pub use http::{HttpRequest, HttpResponse, HttpTransport, TransportError};

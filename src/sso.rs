@@ -279,8 +279,7 @@ impl IdentityKeys {
 }
 
 fn digest(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    crate::client::hex(&Sha256::digest(text.as_bytes()))
+    crate::digest::sha256_hex(text)
 }
 
 /// The key of a token: its JWS `sub` claim where it is a JWS with one (Amazon's subject token, a

@@ -1,4 +1,4 @@
-//! The one request pipeline: pacing (client-side token bucket, silence after a 429), bounded
+//! The one request pipeline: pacing (through [`Pacing`], whoever keeps the bucket), bounded
 //! retries with backoff and jitter, timeouts, a response size cap, and the decoding of enhanced
 //! errors.
 
@@ -7,12 +7,12 @@ use crate::error::{EnhancedError, ErrorAction, PassError};
 use crate::http::{
     HeaderMap, HeaderName, HeaderValue, HttpRequest, HttpTransport, Method, TransportError,
 };
+use crate::pace::{Pacer, Pacing};
 use crate::time::Instant;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// An HTTP request, rebuilt for each attempt.
@@ -91,139 +91,6 @@ pub(crate) fn decode_enhanced(body: &[u8]) -> Option<EnhancedError> {
     };
     obj.get("code")?.as_str()?;
     serde_json::from_value(obj.clone()).ok()
-}
-
-/// A token bucket's level after `elapsed_s` seconds of refill, capped at the burst.
-pub(crate) fn refill(tokens: f64, elapsed_s: f64, config: &RateLimit) -> f64 {
-    (tokens + elapsed_s * config.requests_per_second).min(config.burst.max(1) as f64)
-}
-
-/// Takes a token from a bucket at `tokens`: the level after, and how long until a token when
-/// there is none.
-pub(crate) fn take(tokens: f64, config: &RateLimit) -> (f64, Option<Duration>) {
-    if tokens >= 1.0 {
-        (tokens - 1.0, None)
-    } else {
-        let wait = (1.0 - tokens) / config.requests_per_second;
-        (tokens, Some(Duration::from_secs_f64(wait)))
-    }
-}
-
-/// Waits until `next` lets a request go (`None`; otherwise it says how long to wait);
-/// `Throttled` when the wait would pass the deadline.
-pub(crate) async fn paced(
-    deadline: Instant,
-    mut next: impl FnMut() -> Option<Duration>,
-) -> Result<(), PassError> {
-    loop {
-        match next() {
-            None => return Ok(()),
-            Some(w) if Instant::now() + w > deadline => return Err(PassError::Throttled),
-            Some(w) => crate::time::sleep(w).await,
-        }
-    }
-}
-
-/// The client-side token bucket and the silence after a 429.
-#[derive(Debug)]
-pub(crate) struct Pacer {
-    config: RateLimit,
-    state: Mutex<PacerState>,
-}
-
-#[derive(Debug)]
-struct PacerState {
-    tokens: f64,
-    last: Instant,
-    silent_until: Option<Instant>,
-}
-
-impl Pacer {
-    pub fn new(config: RateLimit) -> Self {
-        let tokens = config.burst as f64;
-        Self {
-            config,
-            state: Mutex::new(PacerState {
-                tokens,
-                last: Instant::now(),
-                silent_until: None,
-            }),
-        }
-    }
-
-    /// Waits until a request may be sent; `Throttled` if that would pass the deadline.
-    pub async fn acquire(&self, deadline: Instant) -> Result<(), PassError> {
-        paced(deadline, || self.next()).await
-    }
-
-    /// Takes a token, or says how long until the next request may go.
-    fn next(&self) -> Option<Duration> {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if !self.config.enabled && s.silent_until.is_none() {
-            // Pacing off and no 429 heard: no clock to read.
-            return None;
-        }
-        let now = Instant::now();
-        let silence = s.silent_until.filter(|t| *t > now).map(|t| t - now);
-        if !self.config.enabled {
-            return silence;
-        }
-        let elapsed = now.saturating_duration_since(s.last).as_secs_f64();
-        s.last = now;
-        s.tokens = refill(s.tokens, elapsed, &self.config);
-        if silence.is_some() {
-            return silence;
-        }
-        let (tokens, wait) = take(s.tokens, &self.config);
-        s.tokens = tokens;
-        wait
-    }
-
-    /// After a 429: no request for at least a second.
-    pub fn silence(&self) {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let until = Instant::now() + Duration::from_millis(1000);
-        s.silent_until = Some(s.silent_until.map_or(until, |t| t.max(until)));
-        s.tokens = 0.0;
-    }
-}
-
-/// Whose pace a request keeps: the service limits each device (keyed by its IP) to 1 request
-/// per second after a burst of 10.
-#[derive(Clone)]
-pub(crate) enum Pacing {
-    /// This process's own token bucket.
-    Local(Arc<Pacer>),
-    /// The bucket of one device IP in a service's cache.
-    #[cfg(feature = "service")]
-    Device(crate::service::DevicePace),
-    /// A bucket shared by every instance of a fleet (Redis), falling back to a local one.
-    #[cfg(feature = "redis")]
-    Fleet(crate::fleet::FleetPacer),
-}
-
-impl Pacing {
-    /// Waits until a request may be sent; `Throttled` if that would pass the deadline.
-    pub async fn acquire(&self, deadline: Instant) -> Result<(), PassError> {
-        match self {
-            Pacing::Local(p) => p.acquire(deadline).await,
-            #[cfg(feature = "service")]
-            Pacing::Device(p) => p.acquire(deadline).await,
-            #[cfg(feature = "redis")]
-            Pacing::Fleet(p) => Box::pin(p.acquire(deadline)).await,
-        }
-    }
-
-    /// After a 429: no request for at least a second.
-    pub async fn silence(&self) {
-        match self {
-            Pacing::Local(p) => p.silence(),
-            #[cfg(feature = "service")]
-            Pacing::Device(p) => p.silence(),
-            #[cfg(feature = "redis")]
-            Pacing::Fleet(p) => Box::pin(p.silence()).await,
-        }
-    }
 }
 
 /// The transport's request for one attempt.

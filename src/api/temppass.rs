@@ -11,7 +11,6 @@ use crate::storage::{MemoryStorage, Storage, Store};
 use crate::transport::{Request, Transport};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -74,7 +73,7 @@ impl TempPassIdentity {
 
 /// SHA-256 of the text, as lowercase hex.
 pub fn hash_identifier(text: &str) -> String {
-    crate::client::hex(&Sha256::digest(text.as_bytes()))
+    crate::digest::sha256_hex(text)
 }
 
 impl PassClient {
@@ -181,7 +180,7 @@ impl ManagementClient {
             return Err(PassError::config("software_statement", "required"));
         }
         let storage = storage.unwrap_or_else(|| Arc::new(MemoryStorage::new()));
-        let scope = crate::client::hex(&Sha256::digest(base.as_bytes())[..4]);
+        let scope = crate::digest::hex(&crate::digest::sha256(&base)[..4]);
         let store = Arc::new(Store::new(storage, format!("tvpass.management.{scope}")));
         let http = match transport {
             Some(t) => t,

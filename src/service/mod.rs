@@ -11,27 +11,21 @@
 //! least-recent use. An evicted device loses nothing the service does not keep: its next
 //! `profiles()` asks the service again.
 
-use crate::client::{check_id, DeviceState, Inner, PassClient, PassClientBuilder, Shared};
+mod cache;
+
+use crate::builder::PassClientBuilder;
+use crate::client::{check_id, Inner, PassClient, Shared};
 use crate::config::{DeviceInfo, Environment, RateLimit, RetryPolicy};
-use crate::device::Packed;
 use crate::error::PassError;
 use crate::http::{HeaderValue, HttpTransport};
+use crate::pace::{IpPaces, Pacing};
 use crate::secret::Secret;
 use crate::sso::{PlatformIdentity, SsoHeaders};
 use crate::storage::Storage;
-use crate::time::now_ms;
-use crate::time::Instant;
-use crate::transport::{paced, refill, take, Pacing};
-use lru::LruCache;
-use sha2::{Digest, Sha256};
+use cache::{device_key, CacheSlot, DeviceCache};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
-
-/// Shards of the device and pacer caches: calls of different devices rarely wait for one
-/// another's lock.
-const SHARDS: usize = 16;
 
 /// What one device sends with its request to the programmer's service: who it is, where it
 /// connects from, and its single sign-on identities.
@@ -300,7 +294,8 @@ impl PassServiceBuilder {
                 }
                 let fleet = Arc::new(crate::fleet::Fleet::new(
                     &settings,
-                    &shared,
+                    &shared.sp,
+                    &shared.base,
                     device_rate.clone(),
                 )?);
                 device_rate = crate::fleet::Fleet::fallback_rate(&device_rate, settings.instances);
@@ -312,14 +307,12 @@ impl PassServiceBuilder {
             }
             None => None,
         };
-        let cache = Arc::new(DeviceCache::new(
-            self.max_devices,
-            self.max_cache_bytes,
-            device_rate,
-        ));
+        let cache = Arc::new(DeviceCache::new(self.max_devices, self.max_cache_bytes));
+        let paces = Arc::new(IpPaces::new(self.max_devices, device_rate));
         Ok(PassService {
             shared,
             cache,
+            paces,
             #[cfg(feature = "redis")]
             fleet,
         })
@@ -332,6 +325,8 @@ impl PassServiceBuilder {
 pub struct PassService {
     shared: Arc<Shared>,
     cache: Arc<DeviceCache>,
+    /// The pace of each device IP.
+    paces: Arc<IpPaces>,
     #[cfg(feature = "redis")]
     fleet: Option<Arc<crate::fleet::Fleet>>,
 }
@@ -413,25 +408,18 @@ impl PassService {
                 sso: RwLock::new(sso),
                 state,
                 pacing,
-                cache_slot: Some(CacheSlot {
-                    cache: self.cache.clone(),
-                    key,
-                    version,
-                }),
+                home: Some(Box::new(CacheSlot::new(self.cache.clone(), key, version))),
             }),
         })
     }
 
     fn pacing(&self, ip: IpAddr) -> Pacing {
-        let local = DevicePace {
-            cache: self.cache.clone(),
-            ip,
-        };
+        let local = self.paces.of(ip);
         #[cfg(feature = "redis")]
         if let Some(fleet) = &self.fleet {
-            return Pacing::Fleet(fleet.pacer(ip, local));
+            return Pacing::Shared(Arc::new(fleet.pacer(ip, local)));
         }
-        Pacing::Device(local)
+        Pacing::Ip(local)
     }
 
     /// Redis commands this instance has sent (feature `redis`; 0 without a fleet).
@@ -442,329 +430,11 @@ impl PassService {
 
     /// How many devices' state is kept now.
     pub fn cached_devices(&self) -> usize {
-        self.cache
-            .shards
-            .iter()
-            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).devices.len())
-            .sum()
+        self.cache.devices()
     }
 
     /// The estimated bytes of device state kept now.
     pub fn cached_bytes(&self) -> usize {
-        self.cache
-            .shards
-            .iter()
-            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).bytes)
-            .sum::<usize>()
-    }
-}
-
-/// The cache key of a device: a digest of the service provider and its id (the id itself is
-/// not kept as a key).
-fn device_key(sp: &str, id: &str) -> u128 {
-    let d = Sha256::new()
-        .chain_update(sp.as_bytes())
-        .chain_update([0])
-        .chain_update(id.as_bytes())
-        .finalize();
-    u128::from_le_bytes(d[..16].try_into().unwrap_or([0; 16]))
-}
-
-/// The bounded state of the devices a service serves, and their pace.
-pub(crate) struct DeviceCache {
-    shards: Vec<Mutex<Shard>>,
-    max_devices: usize,
-    max_bytes: usize,
-    /// Devices and bytes kept, across the shards.
-    count: AtomicUsize,
-    bytes: AtomicUsize,
-    rate_limit: RateLimit,
-    /// The origin of the pacers' times.
-    epoch: Instant,
-}
-
-struct Shard {
-    devices: LruCache<u128, Entry>,
-    /// The pace of each device IP seen within the time an idle bucket takes to refill (a full
-    /// bucket needs no entry).
-    pacers: LruCache<IpAddr, Pace>,
-    bytes: usize,
-}
-
-/// A device's state: packed while no call of the device runs, live (shared by its handles)
-/// while one does.
-enum Rest {
-    Packed(Box<[u8]>),
-    Live(Arc<DeviceState>),
-}
-
-struct Entry {
-    rest: Rest,
-    /// The bytes counted for it.
-    bytes: usize,
-    /// When nothing it holds is valid any more (ms since the epoch).
-    expires_ms: i64,
-}
-
-/// A token bucket in 16 bytes.
-#[derive(Clone, Copy)]
-struct Pace {
-    tokens: f32,
-    /// Ms since the cache's epoch of the last refill.
-    last_ms: u32,
-    /// Ms since the cache's epoch until which the device is silent (after a 429).
-    silent_until_ms: u32,
-}
-
-/// The bytes of a packed entry besides its data: the map's node and index.
-const ENTRY_OVERHEAD: usize = 112;
-
-/// How long the live state of a device that holds nothing is kept after its last call: the
-/// time a login takes, so that a session's profile lands where the device's next call looks.
-const EMPTY_DEVICE_TTL_MS: i64 = 30 * 60 * 1000;
-
-impl Shard {
-    fn new() -> Self {
-        // Unbounded maps (the lru crate would allocate a bounded one's whole capacity at once):
-        // the cache's counts bound the devices, `pace` bounds the pacers.
-        Self {
-            devices: LruCache::unbounded(),
-            pacers: LruCache::unbounded(),
-            bytes: 0,
-        }
-    }
-
-    /// Evicts this shard's expired and then its least recently used while the cache is over
-    /// its bounds (an approximation of one least-recently-used order across the shards).
-    fn evict(&mut self, cache: &DeviceCache, now: i64) {
-        while let Some((_, e)) = self.devices.peek_lru() {
-            let over = cache.count.load(Ordering::Relaxed) > cache.max_devices
-                || cache.bytes.load(Ordering::Relaxed) > cache.max_bytes;
-            if !(over || e.expires_ms <= now) {
-                break;
-            }
-            if let Some((_, e)) = self.devices.pop_lru() {
-                self.remove(cache, e.bytes);
-            }
-        }
-    }
-
-    fn add(&mut self, cache: &DeviceCache, bytes: usize) {
-        self.bytes += bytes;
-        cache.count.fetch_add(1, Ordering::Relaxed);
-        cache.bytes.fetch_add(bytes, Ordering::Relaxed);
-    }
-
-    fn remove(&mut self, cache: &DeviceCache, bytes: usize) {
-        self.bytes = self.bytes.saturating_sub(bytes);
-        cache.count.fetch_sub(1, Ordering::Relaxed);
-        cache.bytes.fetch_sub(bytes, Ordering::Relaxed);
-    }
-
-    fn resize(&mut self, cache: &DeviceCache, old: usize, new: usize) {
-        self.bytes = self.bytes.saturating_sub(old) + new;
-        cache.bytes.fetch_add(new, Ordering::Relaxed);
-        cache.bytes.fetch_sub(old, Ordering::Relaxed);
-    }
-}
-
-impl DeviceCache {
-    pub fn new(max_devices: usize, max_bytes: usize, rate_limit: RateLimit) -> Self {
-        Self {
-            shards: (0..SHARDS).map(|_| Mutex::new(Shard::new())).collect(),
-            max_devices,
-            max_bytes,
-            count: AtomicUsize::new(0),
-            bytes: AtomicUsize::new(0),
-            rate_limit,
-            epoch: Instant::now(),
-        }
-    }
-
-    fn shard(&self, key: u128) -> MutexGuard<'_, Shard> {
-        self.shards[(key as usize) % SHARDS]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// The live state of a device for a new handle (and its version now).
-    fn checkout(&self, key: u128) -> (Arc<DeviceState>, u64) {
-        let mut shard = self.shard(key);
-        let now = now_ms();
-        if let Some(e) = shard.devices.get_mut(&key) {
-            if e.expires_ms > now {
-                let state = match &mut e.rest {
-                    Rest::Live(state) => state.clone(),
-                    Rest::Packed(bytes) => {
-                        let state = Arc::new(DeviceState::from_packed(Some(std::mem::take(bytes))));
-                        e.rest = Rest::Live(state.clone());
-                        state
-                    }
-                };
-                let version = state.version();
-                return (state, version);
-            }
-        }
-        let state = Arc::new(DeviceState::from_packed(None));
-        let bytes = ENTRY_OVERHEAD + std::mem::size_of::<DeviceState>();
-        shard.add(self, bytes);
-        if let Some((_, old)) = shard.devices.push(
-            key,
-            Entry {
-                rest: Rest::Live(state.clone()),
-                bytes,
-                expires_ms: now + EMPTY_DEVICE_TTL_MS,
-            },
-        ) {
-            shard.remove(self, old.bytes);
-        }
-        shard.evict(self, now);
-        (state, 0)
-    }
-
-    /// A handle of the device goes: the last one packs the state (again only if it changed).
-    fn release(&self, key: u128, state: &Arc<DeviceState>, version: u64) {
-        let mut shard = self.shard(key);
-        let now = now_ms();
-        let Some(e) = shard.devices.peek_mut(&key) else {
-            return;
-        };
-        let Rest::Live(live) = &e.rest else {
-            return;
-        };
-        // The entry's and this handle's: no other handle of the device is out.
-        if !Arc::ptr_eq(live, state) || Arc::strong_count(live) > 2 {
-            return;
-        }
-        let old = e.bytes;
-        match state.pack(now, version) {
-            Packed::Unchanged(packed) => e.rest = Rest::Packed(packed),
-            Packed::Changed(packed, Some(until)) => {
-                let new = ENTRY_OVERHEAD + packed.len();
-                e.bytes = new;
-                e.expires_ms = until;
-                e.rest = Rest::Packed(packed);
-                shard.resize(self, old, new);
-            }
-            Packed::Changed(_, None) => {
-                // Nothing valid: the device is as if never seen.
-                shard.devices.pop(&key);
-                shard.remove(self, old);
-            }
-        }
-        shard.evict(self, now);
-    }
-
-    fn pace_key(ip: IpAddr) -> u128 {
-        match ip {
-            IpAddr::V4(v) => u128::from(u32::from(v)),
-            IpAddr::V6(v) => u128::from(v),
-        }
-    }
-
-    fn since_epoch_ms(&self) -> u32 {
-        u32::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u32::MAX)
-    }
-
-    /// Takes a token from the device's bucket, or says how long to wait for one.
-    fn pace(&self, ip: IpAddr) -> Option<Duration> {
-        let rl = &self.rate_limit;
-        let mut shard = self.shard(Self::pace_key(ip));
-        if !rl.enabled && shard.pacers.peek(&ip).is_none() {
-            return None;
-        }
-        let now = self.since_epoch_ms();
-        let capacity = rl.burst.max(1) as f32;
-        let refilled = |p: &Pace| {
-            refill(
-                f64::from(p.tokens),
-                f64::from(now.saturating_sub(p.last_ms)) / 1000.0,
-                rl,
-            ) as f32
-        };
-        // Buckets that have refilled since their last use hold nothing worth keeping.
-        for _ in 0..2 {
-            match shard.pacers.peek_lru() {
-                Some((_, p)) if p.silent_until_ms <= now && refilled(p) >= capacity => {
-                    shard.pacers.pop_lru();
-                }
-                _ => break,
-            }
-        }
-        if shard.pacers.len() >= self.max_devices.div_ceil(SHARDS) + 64
-            && !shard.pacers.contains(&ip)
-        {
-            // More IPs busy at once than devices kept: the least recently used bucket goes.
-            shard.pacers.pop_lru();
-        }
-        let p = shard.pacers.get_or_insert_mut(ip, || Pace {
-            tokens: capacity,
-            last_ms: now,
-            silent_until_ms: 0,
-        });
-        if p.silent_until_ms > now {
-            return Some(Duration::from_millis(u64::from(p.silent_until_ms - now)));
-        }
-        if !rl.enabled {
-            return None;
-        }
-        let (tokens, wait) = take(f64::from(refilled(p)), rl);
-        p.tokens = tokens as f32;
-        p.last_ms = now;
-        wait
-    }
-
-    /// After a 429: the device's IP is left alone for at least a second.
-    fn silence(&self, ip: IpAddr) {
-        let now = self.since_epoch_ms();
-        let capacity = self.rate_limit.burst.max(1) as f32;
-        let mut shard = self.shard(Self::pace_key(ip));
-        let p = shard.pacers.get_or_insert_mut(ip, || Pace {
-            tokens: capacity,
-            last_ms: now,
-            silent_until_ms: 0,
-        });
-        p.silent_until_ms = p.silent_until_ms.max(now.saturating_add(1000));
-        p.tokens = 0.0;
-        p.last_ms = now;
-    }
-}
-
-/// The pace of one device IP, kept in its service's cache.
-#[derive(Clone)]
-pub(crate) struct DevicePace {
-    cache: Arc<DeviceCache>,
-    ip: IpAddr,
-}
-
-impl DevicePace {
-    /// Waits until a request may be sent; `Throttled` if that would pass the deadline.
-    pub async fn acquire(&self, deadline: crate::time::Instant) -> Result<(), PassError> {
-        paced(deadline, || self.cache.pace(self.ip)).await
-    }
-
-    /// After a 429: no request for at least a second.
-    pub fn silence(&self) {
-        self.cache.silence(self.ip);
-    }
-}
-
-/// Where a device's handle returns its state when it goes.
-pub(crate) struct CacheSlot {
-    cache: Arc<DeviceCache>,
-    key: u128,
-    /// The state's version when the handle was made.
-    version: u64,
-}
-
-impl CacheSlot {
-    pub fn release(&self, state: &Arc<DeviceState>) {
-        self.cache.release(self.key, state, self.version);
-    }
-
-    /// The device's key in a fleet's Redis.
-    #[cfg(feature = "redis")]
-    pub fn fleet_key(&self) -> String {
-        format!("{:032x}", self.key)
+        self.cache.bytes()
     }
 }
