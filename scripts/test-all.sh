@@ -41,6 +41,20 @@ cargo clippy -p tvpass --all-targets --features ffi --locked -- -D warnings
 cargo clippy -p tvpass --all-targets --features redis --locked -- -D warnings
 step "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+step "one version everywhere; the published crates on their declared rust-version; cargo publish --dry-run in dependency order"
+python3 scripts/check-version.py --self-test
+msrv="$(python3 -c 'import tomllib; print(tomllib.load(open("Cargo.toml", "rb"))["workspace"]["package"]["rust-version"])')"
+# shellcheck source=cross-env.sh
+source scripts/cross-env.sh
+CARGO_TARGET_DIR="$(tvpass_cache_dir)/msrv" cargo "+$msrv" check -q -p tvpass -p tvpass-emulator -p tvpass-cli --locked
+echo "tvpass, tvpass-emulator and tvpass-cli build with Rust $msrv, their rust-version"
+publish_log="$(mktemp)"
+if ! cargo publish --dry-run -p tvpass-emulator -p tvpass -p tvpass-cli --locked --allow-dirty > "$publish_log" 2>&1; then
+  cat "$publish_log" >&2
+  exit 1
+fi
+grep -E '^ *(Packaged|Verifying)' "$publish_log"
+rm -f "$publish_log"
 step "the core compiles for wasm32 (the web TV platforms) with the JavaScript event loop's clock"
 cargo check -q -p tvpass --target wasm32-unknown-unknown --no-default-features --locked
 step "a Rust user without the ffi feature compiles no uniffi code"
@@ -70,6 +84,13 @@ if grep -rnE '^[^/]*(\bcrate::[A-Z]|use crate( as |::\{))' src; then
   echo "import these from the module that defines them (crate::error::PassError, ...)" >&2
   exit 1
 fi
+step "the workflows (actionlint, with shellcheck on their scripts)"
+tools_bin="$(tvpass_cache_dir)/tools/bin"
+if ! "$tools_bin/actionlint" -version 2>/dev/null | grep -qx 'v1.7.12'; then
+  GOBIN="$tools_bin" go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+fi
+"$tools_bin/actionlint" .github/workflows/*.yml
+echo "actionlint: .github/workflows/ci.yml and release.yml pass"
 step "the guides: every Rust, Swift and Kotlin block stands in a test"
 python3 scripts/check-guides.py
 step "the quickstart reads as the CLI does (dates with time left, no Debug forms)"
@@ -101,6 +122,16 @@ step "Apple slices, TVPassFFI.xcframework and its release zip, built and checked
 bash bindings/swift/build-xcframework.sh
 step "the release package as SwiftPM reads it (checksum, binary target)"
 bash bindings/swift/check-release-package.sh
+step "the release: every artifact scripts/release.sh builds (reusing the test command's builds), its bad input refused, each artifact installed as its users install it"
+for bad in 1.2 v0.1.0 9.9.9; do
+  if bash scripts/release.sh --allow-dirty "$bad" > /dev/null 2>&1; then
+    echo "release.sh accepted the version $bad" >&2
+    exit 1
+  fi
+done
+echo "release.sh refuses a version that is not semver or not the workspace's"
+TVPASS_RELEASE_REUSE=1 bash scripts/release.sh --allow-dirty
+bash scripts/consumer-tests.sh
 step "ARM64: the SDK's and the emulator's tests under qemu-aarch64, the mobile library's size"
 bash scripts/test-arm64.sh
 step "benchmarks, quick mode (request counts, throttling and memory targets enforced)"

@@ -14,7 +14,7 @@
 #   5. the check (xcframework.py check) and its self-test.
 # Environment:
 #   TVPASS_RELEASE_URL   the folder URL the zip is published under, for the release manifest
-#                        (unset: a placeholder under example.invalid, with a warning)
+#                        (default: the repository's release download URL for the version)
 #   TVPASS_NIGHTLY       the nightly toolchain for build-std (default: nightly)
 #   TVPASS_CACHE_DIR     cross-build target directories, kept between runs
 #                        (default: /var/cache/tvpass when writable, else target/cache)
@@ -29,12 +29,11 @@ source scripts/cross-env.sh
 
 nightly="${TVPASS_NIGHTLY:-nightly}"
 profile=release-small
-version="$(cargo metadata --no-deps --format-version 1 --locked | python3 -c \
-  'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "tvpass"))')"
-if [ -z "${TVPASS_RELEASE_URL:-}" ]; then
-  echo "TVPASS_RELEASE_URL is not set: the release Package.swift names a placeholder URL" >&2
-fi
-url="${TVPASS_RELEASE_URL:-https://example.invalid/tvpass/v$version}/TVPassFFI.xcframework.zip"
+metadata="$(cargo metadata --no-deps --format-version 1 --locked)"
+version="$(python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "tvpass"))' <<<"$metadata")"
+repository="$(python3 -c 'import json,sys; print(next(p["repository"] for p in json.load(sys.stdin)["packages"] if p["name"] == "tvpass"))' <<<"$metadata")"
+# Where the release's assets are downloaded from: the repository's release of this version.
+url="${TVPASS_RELEASE_URL:-$repository/releases/download/v$version}/TVPassFFI.xcframework.zip"
 out="$root/target/apple"
 libs="$out/libs"
 rm -rf "$libs" && mkdir -p "$libs"
@@ -74,3 +73,4 @@ python3 "$here/xcframework.py" assemble "$here/TVPassFFI.xcframework" "$gen/TVPa
 python3 "$here/xcframework.py" package "$here/TVPassFFI.xcframework" "$out/dist" "$url"
 python3 "$here/xcframework.py" check "$here/TVPassFFI.xcframework" "$out/dist"
 python3 "$here/xcframework.py" self-test "$here/TVPassFFI.xcframework" "$out/dist"
+python3 "$here/xcframework.py" compare-self-test "$here/TVPassFFI.xcframework"

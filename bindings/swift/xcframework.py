@@ -14,6 +14,12 @@ manifest cannot disagree.
   xcframework.py check XCFRAMEWORK DIST        fails loudly on any wrong slice (see check())
   xcframework.py self-test XCFRAMEWORK DIST    the check must catch a device slice placed in the
                                                iOS simulator entry
+  xcframework.py compare OURS THEIRS           the same libraries (identifier, platform, variant,
+                                               architectures, paths), headers and binaries: ours
+                                               against the one `xcodebuild -create-xcframework`
+                                               makes of the same slices (the release workflow)
+  xcframework.py compare-self-test XCFRAMEWORK compare must accept a copy and refuse one whose
+                                               plist lost an architecture
 
 Tools: llvm-lipo, llvm-objdump and llvm-nm; the newest llvm-*-NN on PATH is taken (the archives
 come from a recent LLVM), or Xcode's lipo/objdump/nm on macOS; TVPASS_LLVM_SUFFIX="-22" forces one.
@@ -398,6 +404,70 @@ def cmd_self_test(xcframework, dist):
     sys.exit(1)
 
 
+def describe(xcframework):
+    """What two XCFrameworks must share: per library identifier, its plist entry (architectures
+    sorted) and the SHA-256 of every file in its folder."""
+    root = Path(xcframework)
+    with open(root / "Info.plist", "rb") as f:
+        plist = plistlib.load(f)
+    out = {"format": plist.get("XCFrameworkFormatVersion"), "libraries": {}}
+    for entry in plist.get("AvailableLibraries", []):
+        ident = entry["LibraryIdentifier"]
+        files = {}
+        for path in sorted((root / ident).rglob("*")):
+            if path.is_file():
+                files[str(path.relative_to(root / ident))] = hashlib.sha256(path.read_bytes()).hexdigest()
+        out["libraries"][ident] = {
+            "platform": entry.get("SupportedPlatform"),
+            "variant": entry.get("SupportedPlatformVariant"),
+            "architectures": sorted(entry.get("SupportedArchitectures", [])),
+            "library": entry.get("LibraryPath"),
+            "binary": entry.get("BinaryPath", entry.get("LibraryPath")),
+            "headers": entry.get("HeadersPath"),
+            "files": files,
+        }
+    return out
+
+
+def differences(ours, theirs):
+    a, b = describe(ours), describe(theirs)
+    found = []
+    if a["format"] != b["format"]:
+        found.append(f"format {a['format']} vs {b['format']}")
+    for ident in sorted(set(a["libraries"]) | set(b["libraries"])):
+        x, y = a["libraries"].get(ident), b["libraries"].get(ident)
+        if x is None or y is None:
+            found.append(f"{ident}: only in {'theirs' if x is None else 'ours'}")
+            continue
+        for key in x:
+            if x[key] != y[key]:
+                found.append(f"{ident}: {key} {x[key]} vs {y[key]}")
+    return found
+
+
+def cmd_compare(ours, theirs):
+    found = differences(ours, theirs)
+    if found:
+        raise CheckError("the XCFrameworks differ:\n  " + "\n  ".join(found))
+    print(f"{ours} and {theirs}: the same {len(describe(ours)['libraries'])} libraries, headers and binaries")
+
+
+def cmd_compare_self_test(xcframework):
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / f"{NAME}.xcframework"
+        shutil.copytree(xcframework, copy)
+        if differences(xcframework, copy):
+            fail("compare-self-test: a copy differs from its original")
+        with open(copy / "Info.plist", "rb") as f:
+            plist = plistlib.load(f)
+        plist["AvailableLibraries"][-1]["SupportedArchitectures"] = plist["AvailableLibraries"][-1]["SupportedArchitectures"][:1]
+        with open(copy / "Info.plist", "wb") as f:
+            plistlib.dump(plist, f)
+        if not differences(xcframework, copy):
+            fail("compare-self-test: a plist that lost an architecture was accepted")
+    print("compare self-test ok: a copy is the same, a plist that lost an architecture differs")
+
+
 def main(argv):
     commands = {
         "targets": (cmd_targets, 0),
@@ -405,6 +475,8 @@ def main(argv):
         "package": (cmd_package, 3),
         "check": (cmd_check, 2),
         "self-test": (cmd_self_test, 2),
+        "compare": (cmd_compare, 2),
+        "compare-self-test": (cmd_compare_self_test, 1),
     }
     if len(argv) < 2 or argv[1] not in commands or len(argv) - 2 != commands[argv[1]][1]:
         print(__doc__, file=sys.stderr)

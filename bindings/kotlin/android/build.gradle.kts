@@ -7,9 +7,11 @@ plugins {
     id("com.android.library") version "8.7.3"
     id("org.jetbrains.kotlin.android") version "2.1.0"
     id("maven-publish")
+    id("signing")
 }
 
 group = "dev.tvpass"
+// The workspace's version (Cargo.toml); scripts/check-version.py holds this to it.
 version = "0.1.0"
 
 android {
@@ -51,6 +53,27 @@ publishing {
         register<MavenPublication>("release") {
             artifactId = "tvpass"
             afterEvaluate { from(components["release"]) }
+            pom {
+                name.set("tvpass")
+                description.set("The tvpass SDK for Android and Android TV: the Adobe Pass Authentication REST API V2 client")
+                url.set("https://github.com/tvpass/tvpass")
+                licenses {
+                    license {
+                        name.set("Apache-2.0")
+                        url.set("https://www.apache.org/licenses/LICENSE-2.0.txt")
+                    }
+                }
+                developers {
+                    developer {
+                        id.set("tvpass")
+                        name.set("The tvpass developers")
+                    }
+                }
+                scm {
+                    url.set("https://github.com/tvpass/tvpass")
+                    connection.set("scm:git:https://github.com/tvpass/tvpass.git")
+                }
+            }
         }
     }
     repositories {
@@ -58,5 +81,24 @@ publishing {
             name = "local"
             url = uri(layout.buildDirectory.dir("repo"))
         }
+        // Maven Central through the Central Portal's staging API (the release workflow then
+        // hands the upload to the portal); credentials and the signing key come from the
+        // workflow's secrets as Gradle properties.
+        maven {
+            name = "mavenCentral"
+            url = uri("https://ossrh-staging-api.central.sonatype.com/service/local/staging/deploy/maven2/")
+            credentials {
+                username = findProperty("mavenCentralUsername") as String?
+                password = findProperty("mavenCentralPassword") as String?
+            }
+        }
+    }
+}
+
+signing {
+    val key = findProperty("signingInMemoryKey") as String?
+    if (key != null) {
+        useInMemoryPgpKeys(key, findProperty("signingInMemoryKeyPassword") as String?)
+        sign(publishing.publications["release"])
     }
 }

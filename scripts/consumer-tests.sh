@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Installs the release artifacts (target/release-artifacts/<version>/, from release.sh) the way a
+# user of each ecosystem does, each into a fresh project outside the workspace, and runs a
+# journey against the emulator:
+#   - Rust: a new cargo project whose dependencies are the packaged crates, unpacked as a
+#     registry would deliver them (never the workspace's paths): login, authorize, Deny as data,
+#     with the emulator in-process from the packaged tvpass-emulator;
+#   - npm: a new npm project that installs the tarball, type-checks a TypeScript file with
+#     `tsc --strict` against the package's declarations, and runs the journey in Node, importing
+#     the package by its name.
+# Usage: consumer-tests.sh [VERSION]   (default: the workspace's)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+# shellcheck source=cross-env.sh
+source scripts/cross-env.sh
+version="${1:-$(python3 -c 'import tomllib; print(tomllib.load(open("Cargo.toml", "rb"))["workspace"]["package"]["version"])')}"
+artifacts="$root/target/release-artifacts/$version"
+[ -f "$artifacts/SHA256SUMS" ] || { echo "no artifacts for $version: run scripts/release.sh first" >&2; exit 1; }
+(cd "$artifacts" && sha256sum -c --quiet SHA256SUMS)
+work="$(mktemp -d /tmp/tvpass-consumer.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+
+echo "== Rust: a new cargo project on the packaged crates"
+mkdir -p "$work/crates"
+for crate in tvpass tvpass-emulator; do
+  tar -xzf "$artifacts/$crate-$version.crate" -C "$work/crates"
+done
+app="$work/rust-app"
+mkdir -p "$app/src"
+cat > "$app/Cargo.toml" <<EOF
+[package]
+name = "rust-app"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[dependencies]
+tvpass = { path = "$work/crates/tvpass-$version" }
+tvpass-emulator = { path = "$work/crates/tvpass-emulator-$version" }
+tokio = { version = "1", features = ["rt-multi-thread", "macros"] }
+serde_json = "1"
+
+[workspace]
+EOF
+cat > "$app/src/main.rs" <<'EOF'
+use std::sync::Arc;
+use tvpass::{Decision, DenyReason, DeviceInfo, Environment, MemoryStorage, PassClient};
+use tvpass_emulator::{Emulator, EmulatorConfig, DEFAULT_SERVICE_PROVIDER, DEFAULT_SOFTWARE_STATEMENT};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let emulator = Emulator::start(EmulatorConfig::default()).await?;
+    let client = PassClient::builder()
+        .environment(Environment::Custom(emulator.base_url()))
+        .service_provider(DEFAULT_SERVICE_PROVIDER)
+        .software_statement(DEFAULT_SOFTWARE_STATEMENT)
+        .device_info(DeviceInfo { primary_hardware_type: Some("SetTopBox".into()), ..Default::default() })
+        .storage(Arc::new(MemoryStorage::new()))
+        .build()?;
+    let session = client.create_session("Cablevision").await?;
+    let code = session.code.clone().ok_or("no code")?;
+    emulator.complete_authentication(&code, serde_json::Map::new())?;
+    let profile = client.await_profile(&session).await?;
+    assert_eq!(profile.mvpd, "Cablevision");
+    match client.authorize("Cablevision", "news").await? {
+        Decision::Permit { media_token: Some(t), .. } => assert!(!t.serialized.expose().is_empty()),
+        other => panic!("expected a Permit with a media token, got {other:?}"),
+    }
+    match client.authorize("Cablevision", "late-night").await? {
+        Decision::Deny { reason, .. } => assert_eq!(reason, DenyReason::ParentalControls),
+        other => panic!("expected a Deny, got {other:?}"),
+    }
+    println!("rust consumer: login, a Permit with a media token, a Deny as data, from the packaged crates");
+    Ok(())
+}
+EOF
+cp Cargo.lock "$app/Cargo.lock" # the versions the workspace tested; cargo drops what is unused
+# The workspace's target directory: dependencies built for the tests are reused, while tvpass
+# and tvpass-emulator are compiled from the unpacked crates.
+(cd "$app" && CARGO_TARGET_DIR="$root/target" cargo run -q)
+
+echo "== npm: a new project installing the tarball"
+tools="$(tvpass_cache_dir)/tools/npm"
+web="$work/web-app"
+mkdir -p "$web"
+cat > "$web/package.json" <<'EOF'
+{ "name": "web-app", "version": "0.0.0", "private": true, "type": "module" }
+EOF
+(cd "$web" && npm install --silent --no-audit --no-fund "$artifacts/tvpass-web-$version.tgz")
+[ -f "$web/node_modules/@tvpass/web/dist/tvpass_web_bg.wasm" ] || { echo "the tarball has no .wasm" >&2; exit 1; }
+cat > "$web/app.ts" <<'EOF'
+import { init, PassClient, PassError, type Decision, type StorageLike } from "@tvpass/web";
+
+export async function run(baseUrl: string, bytes: Uint8Array, storage: StorageLike): Promise<string> {
+  const build: "wasm" | "js" = await init(bytes);
+  const client = new PassClient({
+    baseUrl,
+    serviceProvider: "REF30",
+    softwareStatement: "tvpass-emulator-software-statement",
+    deviceInfo: { primaryHardwareType: "TV", osName: "webOS", osVendor: "LG" },
+    storage,
+    paceRequests: false,
+  });
+  try {
+    const decision: Decision = await client.authorize("Cablevision", "news");
+    return decision.kind === "deny" ? `${build} ${decision.reason}` : `${build} permit`;
+  } catch (e) {
+    if (e instanceof PassError) return e.code;
+    throw e;
+  }
+}
+EOF
+cat > "$web/tsconfig.json" <<'EOF'
+{ "compilerOptions": { "strict": true, "target": "es2022", "module": "nodenext", "moduleResolution": "nodenext",
+  "lib": ["es2022", "dom"], "outDir": "out", "skipLibCheck": false }, "files": ["app.ts"] }
+EOF
+(cd "$web" && "$tools/node_modules/.bin/tsc" -p tsconfig.json)
+cat > "$web/journey.mjs" <<'EOF'
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import assert from "node:assert/strict";
+import { run } from "./out/app.js";
+
+const base = process.env.TVPASS_EMULATOR;
+const wasm = createRequire(import.meta.url).resolve("@tvpass/web/package.json").replace(/package\.json$/, "dist/tvpass_web_bg.wasm");
+const values = new Map();
+const storage = { get: (k) => values.get(k) ?? null, set: (k, v) => values.set(k, v), remove: (k) => values.delete(k) };
+// No profile yet: authorize answers a Deny, as data.
+assert.equal(await run(base, await readFile(wasm), storage), "wasm profileMissing");
+const requests = await (await fetch(`${base}/__emulator/requests`)).json();
+assert.deepEqual(requests.map((r) => r.path.split("/").slice(0, 4).join("/")),
+  ["/o/client/register", "/o/client/token", "/api/v2/REF30"]);
+console.log("npm consumer: the installed package type-checks under tsc --strict and answers a Deny as data in Node");
+EOF
+cargo build -q -p tvpass-emulator --locked
+(cd "$web" && bash "$root/scripts/with-emulator.sh" node journey.mjs)
