@@ -7,7 +7,10 @@
 #     with the emulator in-process from the packaged tvpass-emulator;
 #   - npm: a new npm project that installs the tarball, type-checks a TypeScript file with
 #     `tsc --strict` against the package's declarations, and runs the journey in Node, importing
-#     the package by its name.
+#     the package by its name; then the same package in a web app bundled by webpack 5 (what
+#     webOS's Enact and most Tizen templates build with), served with its emitted .wasm asset
+#     to headless Chromium, where `init()` finds the module by itself and the JavaScript build
+#     loads as its own chunk.
 # Usage: consumer-tests.sh [VERSION]   (default: the workspace's)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -135,3 +138,94 @@ console.log("npm consumer: the installed package type-checks under tsc --strict 
 EOF
 cargo build -q -p tvpass-emulator --locked
 (cd "$web" && bash "$root/scripts/with-emulator.sh" node journey.mjs)
+
+echo "== a web app bundled by webpack, in headless Chromium"
+chromium="$(command -v chromium || true)"
+[ -n "$chromium" ] || { echo "chromium is missing (apt: chromium)" >&2; exit 1; }
+(cd "$web" && npm install --silent --no-audit --no-fund webpack@5.103.0 webpack-cli@6.0.1)
+mkdir -p "$web/src"
+cat > "$web/src/app.js" <<'EOF'
+import { init, PassClient } from "@tvpass/web";
+
+const query = new URL(location.href).searchParams;
+const emulator = query.get("emulator");
+async function journey() {
+  // No argument: the module is found where the bundler put it.
+  const engine = await init(undefined, { engine: query.get("engine") });
+  localStorage.clear();
+  const client = new PassClient({
+    baseUrl: emulator,
+    serviceProvider: "REF30",
+    softwareStatement: "tvpass-emulator-software-statement",
+    deviceInfo: { primaryHardwareType: "TV", osName: "Linux", osFamily: "Tizen", osVendor: "Samsung" },
+    paceRequests: false,
+  });
+  const session = await client.createSession("Cablevision");
+  await fetch(`${emulator}/__emulator/sessions/${session.code}/complete`, {
+    method: "POST", headers: { "content-type": "application/json" }, body: "{}",
+  });
+  const profile = await client.awaitProfile(session);
+  const permit = await client.authorize("Cablevision", "news");
+  const deny = await client.authorize("Cablevision", "late-night");
+  return { engine, mvpd: profile.mvpd, permit: permit.kind, deny: deny.reason };
+}
+journey().then((r) => { window.result = r; }, (e) => { window.result = { error: `${e.name}: ${e.message}` }; });
+EOF
+cat > "$web/webpack.config.cjs" <<'EOF'
+module.exports = {
+  mode: "production",
+  entry: "./src/app.js",
+  output: { path: __dirname + "/bundle", filename: "app.js", publicPath: "auto", clean: true },
+  // Not minified: the test is where the bundler puts the module and the JavaScript build.
+  optimization: { minimize: false },
+  performance: { hints: false },
+};
+EOF
+(cd "$web" && ./node_modules/.bin/webpack --config webpack.config.cjs > webpack.log 2>&1) || { cat "$web/webpack.log" >&2; exit 1; }
+ls "$web/bundle"/*.wasm > /dev/null || { echo "webpack emitted no .wasm asset" >&2; ls "$web/bundle" >&2; exit 1; }
+printf '<!doctype html><meta charset="utf-8"><script src="app.js"></script>\n' > "$web/bundle/index.html"
+cat > "$web/browser.mjs" <<'EOF'
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { extname, join } from "node:path";
+import assert from "node:assert/strict";
+
+const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
+const dir = new URL("./bundle/", import.meta.url).pathname;
+const server = createServer(async (req, res) => {
+  const path = join(dir, new URL(req.url, "http://x").pathname);
+  let body;
+  try {
+    body = await readFile(path);
+  } catch {
+    res.writeHead(404).end();
+    return;
+  }
+  res.writeHead(200, { "content-type": types[extname(path)] || "application/octet-stream" }).end(body);
+});
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+const { chromium } = createRequire(process.env.TVPASS_PLAYWRIGHT + "/")("playwright-core");
+const browser = await chromium.launch({ executablePath: process.env.TVPASS_CHROMIUM, args: ["--no-sandbox", "--disable-gpu"] });
+try {
+  for (const engine of ["auto", "js"]) {
+    const page = await browser.newPage();
+    const loaded = [];
+    page.on("request", (r) => loaded.push(new URL(r.url()).pathname));
+    const origin = `http://127.0.0.1:${server.address().port}`;
+    await page.goto(`${origin}/index.html?emulator=${encodeURIComponent(process.env.TVPASS_EMULATOR)}&engine=${engine}`);
+    await page.waitForFunction(() => window.result !== undefined, null, { timeout: 30000 });
+    const result = await page.evaluate(() => window.result);
+    assert.deepEqual(result, { engine: engine === "auto" ? "wasm" : "js", mvpd: "Cablevision", permit: "permit", deny: "parentalControls" });
+    const wasm = loaded.some((p) => p.endsWith(".wasm"));
+    assert.equal(wasm, engine === "auto", `the .wasm is fetched only by the WebAssembly build: ${loaded.join(" ")}`);
+    await page.close();
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
+console.log("webpack consumer: init() finds the bundled .wasm by itself; the JavaScript build loads as its own chunk; login, a Permit and a Deny in Chromium");
+EOF
+(cd "$web" && TVPASS_EMULATOR_ARGS=--cors-loopback TVPASS_CHROMIUM="$chromium" TVPASS_PLAYWRIGHT="$tools/node_modules" \
+  bash "$root/scripts/with-emulator.sh" node browser.mjs)
