@@ -10,7 +10,10 @@
 #     the package by its name; then the same package in a web app bundled by webpack 5 (what
 #     webOS's Enact and most Tizen templates build with), served with its emitted .wasm asset
 #     to headless Chromium, where `init()` finds the module by itself and the JavaScript build
-#     loads as its own chunk.
+#     loads as its own chunk;
+#   - Swift: a new SwiftPM package that depends on the released Swift package (unzipped) and
+#     runs the journey with `import TVPass`, built in the Debian trixie root (linux-toolchain.sh)
+#     against the host library, as the Swift suite is. Needs root.
 # Usage: consumer-tests.sh [VERSION]   (default: the workspace's)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -229,3 +232,81 @@ console.log("webpack consumer: init() finds the bundled .wasm by itself; the Jav
 EOF
 (cd "$web" && TVPASS_EMULATOR_ARGS=--cors-loopback TVPASS_CHROMIUM="$chromium" TVPASS_PLAYWRIGHT="$tools/node_modules" \
   bash "$root/scripts/with-emulator.sh" node browser.mjs)
+
+echo "== Swift: a new SwiftPM package on the released Swift package, in the Linux root"
+# On Linux the released manifest takes the host library as a system library (its Linux branch),
+# as the Swift suite does: the one run-tests.sh built (target/debug, the FFI layer).
+[ -f target/debug/libtvpass.so ] || cargo rustc -q -p tvpass --lib --features ffi --crate-type cdylib --locked
+swift_root="$(bash bindings/swift/linux-toolchain.sh)"
+swift_work="$swift_root/tvpass-consumer"
+swift_unmount() {
+  umount "$swift_work/pkg" 2>/dev/null || true
+  umount "$swift_work/lib" 2>/dev/null || true
+  umount "$swift_root/proc" 2>/dev/null || true
+}
+trap 'swift_unmount; rm -rf "$work"' EXIT
+mkdir -p "$work/swift" && (cd "$work/swift" && python3 -m zipfile -e "$artifacts/TVPass-$version-swift.zip" .)
+mv "$work/swift/TVPass-$version" "$work/swift/TVPass"
+mkdir -p "$work/swift/App/Sources/App"
+cat > "$work/swift/App/Package.swift" <<'EOF'
+// swift-tools-version:5.9
+import PackageDescription
+
+let package = Package(
+    name: "App",
+    platforms: [.macOS(.v12)],
+    dependencies: [.package(path: "../TVPass")],
+    targets: [.executableTarget(name: "App", dependencies: [.product(name: "TVPass", package: "TVPass")], path: "Sources/App")]
+)
+EOF
+cat > "$work/swift/App/Sources/App/main.swift" <<'EOF'
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import TVPass
+
+final class Store: Storage, @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [String: String] = [:]
+    func get(key: String) -> String? { lock.lock(); defer { lock.unlock() }; return values[key] }
+    func set(key: String, value: String) { lock.lock(); values[key] = value; lock.unlock() }
+    func remove(key: String) { lock.lock(); values[key] = nil; lock.unlock() }
+}
+
+let base = ProcessInfo.processInfo.environment["TVPASS_EMULATOR"]!
+let client = try PassClient(
+    config: ClientConfig(
+        baseUrl: base,
+        serviceProvider: "REF30",
+        softwareStatement: "tvpass-emulator-software-statement",
+        deviceInfo: DeviceInfo(primaryHardwareType: "SetTopBox", osName: "tvOS"),
+        paceRequests: false
+    ),
+    storage: Store()
+)
+let session = try await client.createSession(mvpd: "Cablevision")
+var request = URLRequest(url: URL(string: "\(base)/__emulator/sessions/\(session.code!)/complete")!)
+request.httpMethod = "POST"
+request.setValue("application/json", forHTTPHeaderField: "content-type")
+request.httpBody = Data("{}".utf8)
+_ = try await URLSession.shared.data(for: request)
+let profile = try await client.awaitProfile(session: session)
+precondition(profile.mvpd == "Cablevision", "logged in with \(profile.mvpd)")
+let permit = try await client.authorize(mvpd: "Cablevision", resource: "news")
+precondition(permit.mediaToken != nil, "a Permit with a media token")
+let deny = try await client.authorize(mvpd: "Cablevision", resource: "late-night")
+precondition(deny.denyReason == .parentalControls, "a Deny as data")
+print("swift consumer: import TVPass from the released package: login, a Permit with a media token, a Deny as data")
+EOF
+mkdir -p "$swift_work/pkg" "$swift_work/lib"
+mountpoint -q "$swift_root/proc" || mount -t proc proc "$swift_root/proc"
+mount --bind "$work/swift" "$swift_work/pkg"
+mount --bind "$root/target/debug" "$swift_work/lib"
+# shellcheck disable=SC2016
+bash "$root/scripts/with-emulator.sh" bash -c 'chroot "$0" /usr/bin/env -i \
+  PATH=/usr/libexec/swift/bin:/usr/bin:/bin HOME=/tmp TVPASS_EMULATOR="$TVPASS_EMULATOR" \
+  LD_LIBRARY_PATH=/tvpass-consumer/lib:/usr/libexec/swift/lib/swift/linux \
+  /bin/sh -c "cd /tvpass-consumer/pkg/App && swift build -q --scratch-path /tmp/tvpass-consumer-build \
+    -Xlinker -L/tvpass-consumer/lib -Xlinker -rpath -Xlinker /tvpass-consumer/lib && /tmp/tvpass-consumer-build/debug/App"' "$swift_root"
+swift_unmount
