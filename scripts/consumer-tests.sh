@@ -11,6 +11,9 @@
 #     webOS's Enact and most Tizen templates build with), served with its emitted .wasm asset
 #     to headless Chromium, where `init()` finds the module by itself and the JavaScript build
 #     loads as its own chunk;
+#   - Kotlin: a new Maven project resolving dev.tvpass:tvpass-jvm from the release's Maven
+#     repository as a file:// repository, compiling a Kotlin main and running the journey as a
+#     plain JVM program, the native library loaded from the jar;
 #   - Swift: a new SwiftPM package that depends on the released Swift package (unzipped) and
 #     runs the journey with `import TVPass`, built in the Debian trixie root (linux-toolchain.sh)
 #     against the host library, as the Swift suite is. Needs root.
@@ -232,6 +235,101 @@ console.log("webpack consumer: init() finds the bundled .wasm by itself; the Jav
 EOF
 (cd "$web" && TVPASS_EMULATOR_ARGS=--cors-loopback TVPASS_CHROMIUM="$chromium" TVPASS_PLAYWRIGHT="$tools/node_modules" \
   bash "$root/scripts/with-emulator.sh" node browser.mjs)
+
+echo "== Kotlin: a new Maven project on the release's Maven repository (file://)"
+kapp="$work/kotlin-app"
+mkdir -p "$kapp/src/main/kotlin"
+kotlin_version="$(python3 -c 'import sys, xml.etree.ElementTree as ET; print(ET.parse(sys.argv[1]).getroot().find("{http://maven.apache.org/POM/4.0.0}properties/{http://maven.apache.org/POM/4.0.0}kotlin.version").text)' bindings/kotlin/pom.xml)"
+cat > "$kapp/pom.xml" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>example</groupId>
+  <artifactId>kotlin-app</artifactId>
+  <version>0.0.0</version>
+  <properties>
+    <project.build.sourceEncoding>UTF-8</project.build.sourceEncoding>
+    <kotlin.compiler.jvmTarget>17</kotlin.compiler.jvmTarget>
+  </properties>
+  <repositories>
+    <repository>
+      <id>release</id>
+      <url>file://$artifacts/maven</url>
+    </repository>
+  </repositories>
+  <dependencies>
+    <dependency>
+      <groupId>dev.tvpass</groupId>
+      <artifactId>tvpass-jvm</artifactId>
+      <version>$version</version>
+    </dependency>
+  </dependencies>
+  <build>
+    <sourceDirectory>src/main/kotlin</sourceDirectory>
+    <plugins>
+      <plugin>
+        <groupId>org.jetbrains.kotlin</groupId>
+        <artifactId>kotlin-maven-plugin</artifactId>
+        <version>$kotlin_version</version>
+        <executions>
+          <execution>
+            <id>compile</id>
+            <goals><goal>compile</goal></goals>
+          </execution>
+        </executions>
+      </plugin>
+    </plugins>
+  </build>
+</project>
+EOF
+cat > "$kapp/src/main/kotlin/Main.kt" <<'EOF'
+import dev.tvpass.ClientConfig
+import dev.tvpass.Decision
+import dev.tvpass.DenyReason
+import dev.tvpass.DeviceInfo
+import dev.tvpass.PassClient
+import dev.tvpass.Storage
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+import java.util.concurrent.ConcurrentHashMap
+import kotlinx.coroutines.runBlocking
+
+class MapStorage : Storage {
+    private val values = ConcurrentHashMap<String, String>()
+    override fun get(key: String): String? = values[key]
+    override fun set(key: String, value: String) { values[key] = value }
+    override fun remove(key: String) { values.remove(key) }
+}
+
+fun main() = runBlocking {
+    val base = System.getenv("TVPASS_EMULATOR")
+    val client = PassClient(
+        ClientConfig(
+            baseUrl = base,
+            serviceProvider = "REF30",
+            softwareStatement = "tvpass-emulator-software-statement",
+            deviceInfo = DeviceInfo(primaryHardwareType = "SetTopBox", osName = "Android"),
+            paceRequests = false,
+        ),
+        MapStorage(),
+    )
+    val session = client.createSession("Cablevision")
+    val complete = HttpRequest.newBuilder(URI.create("$base/__emulator/sessions/${session.code}/complete"))
+        .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build()
+    check(HttpClient.newHttpClient().send(complete, HttpResponse.BodyHandlers.ofString()).statusCode() < 300)
+    check(client.awaitProfile(session).mvpd == "Cablevision")
+    val permit = client.authorize("Cablevision", "news")
+    check(permit is Decision.Permit && !permit.mediaToken?.serialized.isNullOrEmpty()) { "a Permit with a media token: $permit" }
+    val deny = client.authorize("Cablevision", "late-night")
+    check(deny is Decision.Deny && deny.reason == DenyReason.ParentalControls) { "a Deny as data: $deny" }
+    println("kotlin consumer: dev.tvpass:tvpass-jvm from the release's Maven repository, its native library from the jar: login, a Permit, a Deny")
+}
+EOF
+(cd "$kapp" && mvn -B -q --no-transfer-progress compile dependency:build-classpath -Dmdep.outputFile=classpath.txt)
+# A plain JVM program: the native library comes out of the jar (JNA), not from a library path.
+(cd "$kapp" && bash "$root/scripts/with-emulator.sh" java -cp "target/classes:$(cat classpath.txt)" MainKt)
 
 echo "== Swift: a new SwiftPM package on the released Swift package, in the Linux root"
 # On Linux the released manifest takes the host library as a system library (its Linux branch),

@@ -7,14 +7,19 @@
 #     module and its types);
 #   - TVPassFFI.xcframework.zip and TVPassFFI.xcframework.zip.sha256, and
 #     TVPass-<v>-swift.zip: the Swift package with its release Package.swift, whose binary target
-#     is downloaded from $TVPASS_RELEASE_URL (default: the repository's release of v<version>).
+#     is downloaded from $TVPASS_RELEASE_URL (default: the repository's release of v<version>);
+#   - maven/: a Maven repository layout with dev.tvpass:tvpass-jvm (the Kotlin bindings for the
+#     JVM with the native library for Linux x86_64 and aarch64 as JNA resources, a sources jar,
+#     its POM, .md5/.sha1/.sha256 of each), and dev.tvpass:tvpass (the Android AAR) when the NDK
+#     is there (ANDROID_NDK_HOME); without it, it says so and builds no AAR.
 # Usage: release.sh [--allow-dirty] [VERSION]
 #   VERSION defaults to the workspace's; one that is not semver, or differs from the workspace's
 #   (which every package takes: scripts/check-version.py), stops it before anything is built, as
 #   does a work tree with changes (unless --allow-dirty).
 #   TVPASS_RELEASE_REUSE=1  take the web package and the XCFramework as the test command built
-#                           them (bindings/web/dist, bindings/swift/TVPassFFI.xcframework)
-#                           instead of building them again.
+#                           them (bindings/web/dist, bindings/swift/TVPassFFI.xcframework, the
+#                           size check's target/release-small/libtvpass-full.so) instead of
+#                           building them again.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -91,6 +96,106 @@ with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
 EOF
 )
 
-(cd "$out" && sha256sum -- * | grep -v ' SHA256SUMS$' > SHA256SUMS && sha256sum -c --quiet SHA256SUMS)
+echo "== Maven: the Kotlin JVM library, with the Linux x86_64 and aarch64 libraries"
+# The full library (the built-in HTTPS transport, release-small): the size check's x86_64 build
+# when the test command made it, and the same build cross-linked for aarch64.
+full_x86="target/release-small/libtvpass-full.so"
+if [ "$reuse" != 1 ] || ! [ -f "$full_x86" ]; then
+  cargo rustc -q -p tvpass --lib --features ffi --crate-type cdylib --profile release-small --locked
+  cp target/release-small/libtvpass.so "$full_x86"
+fi
+# shellcheck source=cross-env.sh
+source scripts/cross-env.sh
+cross="$(cross_target_dir stable)"
+CARGO_TARGET_DIR="$cross" CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+  CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar \
+  cargo rustc -q -p tvpass --lib --features ffi --crate-type cdylib --profile release-small \
+  --target aarch64-unknown-linux-gnu --locked
+full_arm="$cross/aarch64-unknown-linux-gnu/release-small/libtvpass.so"
+gen="$(mktemp -d)"
+# The bindings are generated from the host library with its symbols (the stripped release
+# libraries carry no uniffi metadata); the interface is the same in every build.
+[ "$reuse" = 1 ] && [ -f target/debug/libtvpass.so ] ||
+  cargo rustc -q -p tvpass --lib --features ffi --crate-type cdylib --locked
+cargo run -q -p uniffi-bindgen --locked -- generate --library target/debug/libtvpass.so --language kotlin \
+  --out-dir "$gen/kotlin" --no-format
+(cd bindings/kotlin && mvn -B -q --no-transfer-progress package -DskipTests -Dtvpass.generated="$gen/kotlin")
+artifact=tvpass-jvm
+repo="$out/maven/dev/tvpass/$artifact/$version"
+mkdir -p "$repo" "$gen/native/linux-x86-64" "$gen/native/linux-aarch64"
+cp "bindings/kotlin/target/$artifact-$version.jar" "$repo/$artifact-$version.jar"
+# JNA finds a library in the jar by its platform prefix.
+cp "$full_x86" "$gen/native/linux-x86-64/libtvpass.so"
+cp "$full_arm" "$gen/native/linux-aarch64/libtvpass.so"
+(cd "$gen/native" && jar uf "$repo/$artifact-$version.jar" linux-x86-64/libtvpass.so linux-aarch64/libtvpass.so)
+(cd "$gen/kotlin" && jar cf "$repo/$artifact-$version-sources.jar" .)
+(cd bindings/kotlin/src/main/kotlin && jar uf "$repo/$artifact-$version-sources.jar" .)
+python3 - "$repo/$artifact-$version.pom" "$version" bindings/kotlin/pom.xml <<'EOF'
+import re, sys
+import xml.etree.ElementTree as ET
+out, version, build = sys.argv[1:]
+ns = {"m": "http://maven.apache.org/POM/4.0.0"}
+props = {p.tag.split("}")[1]: p.text for p in ET.parse(build).getroot().find("m:properties", ns)}
+deps = [("org.jetbrains.kotlin", "kotlin-stdlib", props["kotlin.version"]),
+        ("org.jetbrains.kotlinx", "kotlinx-coroutines-core-jvm", props["coroutines.version"]),
+        ("net.java.dev.jna", "jna", props["jna.version"])]
+dep_xml = "".join(f"""
+    <dependency>
+      <groupId>{g}</groupId>
+      <artifactId>{a}</artifactId>
+      <version>{v}</version>
+    </dependency>""" for g, a, v in deps)
+open(out, "w").write(f"""<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+         xsi:schemaLocation="http://maven.apache.org/POM/4.0.0 https://maven.apache.org/xsd/maven-4.0.0.xsd">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>dev.tvpass</groupId>
+  <artifactId>tvpass-jvm</artifactId>
+  <version>{version}</version>
+  <packaging>jar</packaging>
+  <name>tvpass-jvm</name>
+  <description>The tvpass SDK for the JVM (Kotlin): the Adobe Pass Authentication REST API V2 client, with its native library for Linux x86_64 and aarch64</description>
+  <url>https://github.com/tvpass/tvpass</url>
+  <licenses>
+    <license>
+      <name>Apache-2.0</name>
+      <url>https://www.apache.org/licenses/LICENSE-2.0.txt</url>
+    </license>
+  </licenses>
+  <developers>
+    <developer>
+      <id>tvpass</id>
+      <name>The tvpass developers</name>
+    </developer>
+  </developers>
+  <scm>
+    <url>https://github.com/tvpass/tvpass</url>
+    <connection>scm:git:https://github.com/tvpass/tvpass.git</connection>
+  </scm>
+  <dependencies>{dep_xml}
+  </dependencies>
+</project>
+""")
+EOF
+for f in "$repo"/*; do
+  md5sum "$f" | cut -d' ' -f1 > "$f.md5"
+  sha1sum "$f" | cut -d' ' -f1 > "$f.sha1"
+  sha256sum "$f" | cut -d' ' -f1 > "$f.sha256"
+done
+rm -rf "$gen"
+if [ -n "${ANDROID_NDK_HOME:-}" ]; then
+  echo "== the Android AAR (the NDK is at $ANDROID_NDK_HOME)"
+  bash bindings/kotlin/android/build-aar.sh
+  aar_repo="$out/maven/dev/tvpass/tvpass/$version"
+  mkdir -p "$aar_repo"
+  cp bindings/kotlin/android/build/outputs/aar/tvpass-android-release.aar "$aar_repo/tvpass-$version.aar"
+else
+  echo "== the Android AAR is not built: it needs the Android NDK (set ANDROID_NDK_HOME); the release workflow's android job builds it"
+fi
+
+sums="$(cd "$out" && find . -type f | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum --)"
+printf '%s\n' "$sums" > "$out/SHA256SUMS"
+(cd "$out" && sha256sum -c --quiet SHA256SUMS)
 echo "== $out"
-for f in "$out"/*; do printf '%12d  %s\n' "$(stat -c %s "$f")" "${f##*/}"; done
+(cd "$out" && find . -type f ! -name '*.md5' ! -name '*.sha1' ! -name '*.sha256' | sed 's|^\./||' | LC_ALL=C sort |
+  while read -r f; do printf '%12d  %s\n' "$(stat -c %s "$f")" "$f"; done)

@@ -122,6 +122,13 @@ step "Apple slices, TVPassFFI.xcframework and its release zip, built and checked
 bash bindings/swift/build-xcframework.sh
 step "the release package as SwiftPM reads it (checksum, binary target)"
 bash bindings/swift/check-release-package.sh
+step "ARM64: the SDK's and the emulator's tests under qemu-aarch64, the mobile library's size"
+bash scripts/test-arm64.sh
+step "benchmarks, quick mode (request counts, throttling and memory targets enforced)"
+TVPASS_BENCH_QUICK=1 cargo bench --bench sdk --locked
+TVPASS_BENCH_QUICK=1 cargo bench --bench service --features redis --locked
+step "library size, full and mobile (no HTTP or TLS stack in the mobile dependency tree)"
+bash scripts/library-size.sh
 step "the release: every artifact scripts/release.sh builds (reusing the test command's builds), its bad input refused, each artifact installed as its users install it"
 for bad in 1.2 v0.1.0 9.9.9; do
   if bash scripts/release.sh --allow-dirty "$bad" > /dev/null 2>&1; then
@@ -132,10 +139,3 @@ done
 echo "release.sh refuses a version that is not semver or not the workspace's"
 TVPASS_RELEASE_REUSE=1 bash scripts/release.sh --allow-dirty
 bash scripts/consumer-tests.sh
-step "ARM64: the SDK's and the emulator's tests under qemu-aarch64, the mobile library's size"
-bash scripts/test-arm64.sh
-step "benchmarks, quick mode (request counts, throttling and memory targets enforced)"
-TVPASS_BENCH_QUICK=1 cargo bench --bench sdk --locked
-TVPASS_BENCH_QUICK=1 cargo bench --bench service --features redis --locked
-step "library size, full and mobile (no HTTP or TLS stack in the mobile dependency tree)"
-bash scripts/library-size.sh
