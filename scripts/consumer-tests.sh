@@ -14,6 +14,9 @@
 #   - Kotlin: a new Maven project resolving dev.tvpass:tvpass-jvm from the release's Maven
 #     repository as a file:// repository, compiling a Kotlin main and running the journey as a
 #     plain JVM program, the native library loaded from the jar;
+#   - the command line: each archive unpacked into a fresh directory; `tvpass --version`, then
+#     login, a Permit and a Deny (exit status 3) against its in-process emulator; the aarch64
+#     binary under qemu-aarch64;
 #   - Swift: a new SwiftPM package that depends on the released Swift package (unzipped) and
 #     runs the journey with `import TVPass`, built in the Debian trixie root (linux-toolchain.sh)
 #     against the host library, as the Swift suite is. Needs root.
@@ -330,6 +333,27 @@ EOF
 (cd "$kapp" && mvn -B -q --no-transfer-progress compile dependency:build-classpath -Dmdep.outputFile=classpath.txt)
 # A plain JVM program: the native library comes out of the jar (JNA), not from a library path.
 (cd "$kapp" && bash "$root/scripts/with-emulator.sh" java -cp "target/classes:$(cat classpath.txt)" MainKt)
+
+echo "== the command line: each archive unpacked and run (aarch64 under qemu-aarch64)"
+for triple in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu; do
+  dir="$work/cli-$triple"
+  mkdir -p "$dir"
+  tar -xzf "$artifacts/tvpass-$version-$triple.tar.gz" -C "$dir"
+  bin="$dir/tvpass-$version-$triple/tvpass"
+  run=("$bin")
+  [ "$triple" = x86_64-unknown-linux-gnu ] || run=(qemu-aarch64 -L /usr/aarch64-linux-gnu "$bin")
+  [ -s "$dir/tvpass-$version-$triple/completions/tvpass.bash" ] || { echo "$triple: no bash completions" >&2; exit 1; }
+  shown="$("${run[@]}" --version)"
+  [ "$shown" = "tvpass $version" ] || { echo "$triple: --version printed '$shown', not 'tvpass $version'" >&2; exit 1; }
+  state="$dir/state"
+  "${run[@]}" --state-dir "$state" login --mvpd Cablevision > "$dir/login.txt"
+  "${run[@]}" --state-dir "$state" authorize --mvpd Cablevision news > "$dir/permit.txt"
+  grep -q 'news: permit' "$dir/permit.txt" || { echo "$triple: no Permit" >&2; cat "$dir/permit.txt" >&2; exit 1; }
+  status=0
+  "${run[@]}" --state-dir "$state" authorize --mvpd Cablevision late-night > "$dir/deny.txt" || status=$?
+  [ "$status" = 3 ] || { echo "$triple: a Deny exits with $status, not 3" >&2; exit 1; }
+  echo "cli consumer ($triple): $shown; login, a Permit, a Deny (exit status 3), against its in-process emulator"
+done
 
 echo "== Swift: a new SwiftPM package on the released Swift package, in the Linux root"
 # On Linux the released manifest takes the host library as a system library (its Linux branch),

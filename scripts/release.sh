@@ -11,7 +11,9 @@
 #   - maven/: a Maven repository layout with dev.tvpass:tvpass-jvm (the Kotlin bindings for the
 #     JVM with the native library for Linux x86_64 and aarch64 as JNA resources, a sources jar,
 #     its POM, .md5/.sha1/.sha256 of each), and dev.tvpass:tvpass (the Android AAR) when the NDK
-#     is there (ANDROID_NDK_HOME); without it, it says so and builds no AAR.
+#     is there (ANDROID_NDK_HOME); without it, it says so and builds no AAR;
+#   - tvpass-<v>-x86_64-unknown-linux-gnu.tar.gz and tvpass-<v>-aarch64-unknown-linux-gnu.tar.gz:
+#     the CLI (release-small) with its README, the license and completions for bash, zsh and fish.
 # Usage: release.sh [--allow-dirty] [VERSION]
 #   VERSION defaults to the workspace's; one that is not semver, or differs from the workspace's
 #   (which every package takes: scripts/check-version.py), stops it before anything is built, as
@@ -192,6 +194,29 @@ if [ -n "${ANDROID_NDK_HOME:-}" ]; then
 else
   echo "== the Android AAR is not built: it needs the Android NDK (set ANDROID_NDK_HOME); the release workflow's android job builds it"
 fi
+
+echo "== the command-line tool for Linux x86_64 and aarch64"
+# release-small (LTO, opt-level z, stripped): its dependencies are mostly those of the libraries
+# built above, with the same profile.
+cargo build -q -p tvpass-cli --profile release-small --locked
+CARGO_TARGET_DIR="$cross" CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+  CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar \
+  cargo build -q -p tvpass-cli --profile release-small --target aarch64-unknown-linux-gnu --locked
+host_cli="target/release-small/tvpass"
+stage="$(mktemp -d)"
+for entry in "x86_64-unknown-linux-gnu:$host_cli" "aarch64-unknown-linux-gnu:$cross/aarch64-unknown-linux-gnu/release-small/tvpass"; do
+  triple="${entry%%:*}"
+  name="tvpass-$version-$triple"
+  mkdir -p "$stage/$name/completions"
+  cp "${entry#*:}" "$stage/$name/tvpass"
+  cp cli/README.md LICENSE "$stage/$name/"
+  # The completion scripts are the same on every platform: the host's binary writes them.
+  for shell in bash zsh fish; do
+    "$host_cli" completions "$shell" > "$stage/$name/completions/tvpass.$shell"
+  done
+  tar -C "$stage" --owner=0 --group=0 --numeric-owner --sort=name --mtime=@0 -czf "$out/$name.tar.gz" "$name"
+done
+rm -rf "$stage"
 
 sums="$(cd "$out" && find . -type f | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum --)"
 printf '%s\n' "$sums" > "$out/SHA256SUMS"
