@@ -104,8 +104,9 @@ EOF
 cat > "$web/app.ts" <<'EOF'
 import { init, PassClient, PassError, type Decision, type StorageLike } from "@tvpass/web";
 
-export async function run(baseUrl: string, bytes: Uint8Array, storage: StorageLike): Promise<string> {
-  const build: "wasm" | "js" = await init(bytes);
+export async function run(baseUrl: string, storage: StorageLike): Promise<string> {
+  // No argument: in Node the module is read from beside the installed package.
+  const build: "wasm" | "js" = await init();
   const client = new PassClient({
     baseUrl,
     serviceProvider: "REF30",
@@ -129,21 +130,18 @@ cat > "$web/tsconfig.json" <<'EOF'
 EOF
 (cd "$web" && "$tools/node_modules/.bin/tsc" -p tsconfig.json)
 cat > "$web/journey.mjs" <<'EOF'
-import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import assert from "node:assert/strict";
 import { run } from "./out/app.js";
 
 const base = process.env.TVPASS_EMULATOR;
-const wasm = createRequire(import.meta.url).resolve("@tvpass/web/package.json").replace(/package\.json$/, "dist/tvpass_web_bg.wasm");
 const values = new Map();
 const storage = { get: (k) => values.get(k) ?? null, set: (k, v) => values.set(k, v), remove: (k) => values.delete(k) };
 // No profile yet: authorize answers a Deny, as data.
-assert.equal(await run(base, await readFile(wasm), storage), "wasm profileMissing");
+assert.equal(await run(base, storage), "wasm profileMissing");
 const requests = await (await fetch(`${base}/__emulator/requests`)).json();
 assert.deepEqual(requests.map((r) => r.path.split("/").slice(0, 4).join("/")),
   ["/o/client/register", "/o/client/token", "/api/v2/REF30"]);
-console.log("npm consumer: the installed package type-checks under tsc --strict and answers a Deny as data in Node");
+console.log("npm consumer: the installed package type-checks under tsc --strict; in Node, init() finds its module by itself and a Deny comes as data");
 EOF
 cargo build -q -p tvpass-emulator --locked
 (cd "$web" && bash "$root/scripts/with-emulator.sh" node journey.mjs)

@@ -66,13 +66,29 @@ const hasWebAssembly = () =>
 
 const invalid = (setting, message) => new InvalidConfigurationError(message, { code: "invalidConfiguration", setting });
 
+/**
+ * Node: a file: URL is read from disk, since its fetch reads no files. Through
+ * process.getBuiltinModule (Node 20.16 and later), so that no import() of a Node module stands in
+ * the package for bundlers to trip on or old engines to fail to parse.
+ */
+function readFile(where) {
+  const node = typeof process === "object" && process !== null ? process : undefined;
+  if (!node || typeof node.getBuiltinModule !== "function") {
+    return Promise.reject(invalid("input", "this runtime cannot read tvpass_web_bg.wasm from a file: URL: give init() its bytes"));
+  }
+  return node.getBuiltinModule("fs/promises").readFile(new URL(String(where)));
+}
+
 function loadWasm(input) {
   const location = input !== undefined
     ? Promise.resolve(input)
     : import("./wasm-url.js").then((m) => m.default, () => {
       throw invalid("input", "this engine cannot locate tvpass_web_bg.wasm by itself: give init() its URL");
     });
-  return location.then((where) => initWasm({ module_or_path: where })).then(() => "wasm");
+  return location
+    .then((where) => (String(where).indexOf("file:") === 0 ? readFile(where) : where))
+    .then((module) => initWasm({ module_or_path: module }))
+    .then(() => "wasm");
 }
 
 function loadJs() {
