@@ -16,7 +16,7 @@
 #     plain JVM program, the native library loaded from the jar;
 #   - the command line: each archive unpacked into a fresh directory; `tvpass --version`, then
 #     login, a Permit and a Deny (exit status 3) against its in-process emulator; the aarch64
-#     binary under qemu-aarch64;
+#     binary under qemu-aarch64, the musl one checked to name no dynamic loader;
 #   - Swift: a new SwiftPM package that depends on the released Swift package (unzipped) and
 #     runs the journey with `import TVPass`, built in the Debian trixie root (linux-toolchain.sh)
 #     against the host library, as the Swift suite is. Needs root.
@@ -332,15 +332,21 @@ EOF
 # A plain JVM program: the native library comes out of the jar (JNA), not from a library path.
 (cd "$kapp" && bash "$root/scripts/with-emulator.sh" java -cp "target/classes:$(cat classpath.txt)" MainKt)
 
-echo "== the command line: each archive unpacked and run (aarch64 under qemu-aarch64)"
-for triple in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu; do
+echo "== the command line: each archive unpacked and run (aarch64 under qemu-aarch64; the musl one checked static)"
+triples=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu)
+[ ! -f "$artifacts/tvpass-$version-x86_64-unknown-linux-musl.tar.gz" ] || triples+=(x86_64-unknown-linux-musl)
+for triple in "${triples[@]}"; do
   dir="$work/cli-$triple"
   mkdir -p "$dir"
   tar -xzf "$artifacts/tvpass-$version-$triple.tar.gz" -C "$dir"
   bin="$dir/tvpass-$version-$triple/tvpass"
   run=("$bin")
-  [ "$triple" = x86_64-unknown-linux-gnu ] || run=(qemu-aarch64 -L /usr/aarch64-linux-gnu "$bin")
+  case "$triple" in aarch64-*) run=(qemu-aarch64 -L /usr/aarch64-linux-gnu "$bin") ;; esac
   [ -s "$dir/tvpass-$version-$triple/completions/tvpass.bash" ] || { echo "$triple: no bash completions" >&2; exit 1; }
+  if [ "$triple" = x86_64-unknown-linux-musl ] && readelf -l "$bin" | grep -q INTERP; then
+    echo "the musl binary is not static: it names a dynamic loader" >&2
+    exit 1
+  fi
   shown="$("${run[@]}" --version)"
   [ "$shown" = "tvpass $version" ] || { echo "$triple: --version printed '$shown', not 'tvpass $version'" >&2; exit 1; }
   state="$dir/state"

@@ -18,6 +18,8 @@ command -v llvm-lipo-22 >/dev/null 2>&1 || need_apt+=(llvm-22)
 # The web package's browser test.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+# The static CLI (x86_64-unknown-linux-musl): ring's C is compiled with musl-gcc.
+command -v musl-gcc >/dev/null 2>&1 || need_apt+=(musl-tools)
 # actionlint checks the workflows' scripts with it.
 command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
 if [ "${#need_apt[@]}" -gt 0 ]; then
@@ -28,7 +30,8 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 # Targets whose standard library rustup serves; the others (tvOS, the iOS simulator) are built
 # with nightly -Zbuild-std, which needs rust-src.
 rustup target add aarch64-apple-ios aarch64-apple-darwin x86_64-apple-darwin aarch64-linux-android \
-  armv7-linux-androideabi x86_64-linux-android aarch64-unknown-linux-gnu wasm32-unknown-unknown
+  armv7-linux-androideabi x86_64-linux-android aarch64-unknown-linux-gnu wasm32-unknown-unknown \
+  x86_64-unknown-linux-musl
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 # The oldest toolchain the crates declare (rust-version): the test command checks them with it.
 msrv="$(python3 -c 'import tomllib; print(tomllib.load(open("Cargo.toml", "rb"))["workspace"]["package"]["rust-version"])')"

@@ -12,8 +12,10 @@
 #     JVM with the native library for Linux x86_64 and aarch64 as JNA resources, a sources jar,
 #     its POM, .md5/.sha1/.sha256 of each), and dev.tvpass:tvpass (the Android AAR) when the NDK
 #     is there (ANDROID_NDK_HOME); without it, it says so and builds no AAR;
-#   - tvpass-<v>-x86_64-unknown-linux-gnu.tar.gz and tvpass-<v>-aarch64-unknown-linux-gnu.tar.gz:
-#     the CLI (release-small) with its README, the license and completions for bash, zsh and fish.
+#   - tvpass-<v>-x86_64-unknown-linux-gnu.tar.gz, tvpass-<v>-aarch64-unknown-linux-gnu.tar.gz and,
+#     where rustup serves musl's std and musl-gcc is there, tvpass-<v>-x86_64-unknown-linux-musl
+#     (static): the CLI (release-small) with its README, the license and completions for bash,
+#     zsh and fish.
 # Usage: release.sh [--allow-dirty] [VERSION]
 #   VERSION defaults to the workspace's; one that is not semver, or differs from the workspace's
 #   (which every package takes: scripts/check-version.py), stops it before anything is built, as
@@ -203,8 +205,17 @@ CARGO_TARGET_DIR="$cross" CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-
   CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar \
   cargo build -q -p tvpass-cli --profile release-small --target aarch64-unknown-linux-gnu --locked
 host_cli="target/release-small/tvpass"
+builds=("x86_64-unknown-linux-gnu:$host_cli" "aarch64-unknown-linux-gnu:$cross/aarch64-unknown-linux-gnu/release-small/tvpass")
+# A static binary for any distribution, where rustup serves musl's std (ring's C needs musl-gcc).
+if rust_std_available x86_64-unknown-linux-musl && command -v musl-gcc >/dev/null; then
+  CARGO_TARGET_DIR="$cross" CC_x86_64_unknown_linux_musl=musl-gcc \
+    cargo build -q -p tvpass-cli --profile release-small --target x86_64-unknown-linux-musl --locked
+  builds+=("x86_64-unknown-linux-musl:$cross/x86_64-unknown-linux-musl/release-small/tvpass")
+else
+  echo "== no x86_64-unknown-linux-musl archive: it needs rustup's musl std and musl-gcc (apt: musl-tools)"
+fi
 stage="$(mktemp -d)"
-for entry in "x86_64-unknown-linux-gnu:$host_cli" "aarch64-unknown-linux-gnu:$cross/aarch64-unknown-linux-gnu/release-small/tvpass"; do
+for entry in "${builds[@]}"; do
   triple="${entry%%:*}"
   name="tvpass-$version-$triple"
   mkdir -p "$stage/$name/completions"
