@@ -102,10 +102,10 @@ fi
 step "cargo test"
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
-step "server to server: a fleet of three services sharing Redis (a redis-server of its own on a free loopback port), killed and restarted mid-run"
-cargo test -p tvpass --features redis --test fleet --test guide --test service --locked
-step "the fault matrix through the FFI's foreign transport (same outcomes, same request counts)"
-cargo test -p tvpass --features ffi --test fault_matrix --locked
+step "server to server: a fleet of three services sharing Redis (a redis-server of its own on a free loopback port), killed and restarted mid-run; the fault matrix through the FFI's foreign transport"
+# One build for both feature sets: the fleet's tests, and the fault matrix through the FFI's
+# foreign transport (same outcomes, same request counts).
+cargo test -p tvpass --features redis,ffi --test fleet --test guide --test service --test fault_matrix --locked
 step "Kotlin bindings (JVM) against the emulator"
 bash bindings/kotlin/run-tests.sh
 step "foreign transport figures (Kotlin host transport vs direct HttpURLConnection)"
@@ -125,8 +125,8 @@ bash bindings/swift/check-release-package.sh
 step "ARM64: the SDK's and the emulator's tests under qemu-aarch64, the mobile library's size"
 bash scripts/test-arm64.sh
 step "benchmarks, quick mode (request counts, throttling and memory targets enforced)"
-TVPASS_BENCH_QUICK=1 cargo bench --bench sdk --locked
-TVPASS_BENCH_QUICK=1 cargo bench --bench service --features redis --locked
+# One build of both benches (the SDK's figures do not depend on the redis feature).
+TVPASS_BENCH_QUICK=1 cargo bench --bench sdk --bench service --features redis --locked
 step "library size, full and mobile (no HTTP or TLS stack in the mobile dependency tree)"
 bash scripts/library-size.sh
 step "the release: every artifact scripts/release.sh builds (reusing the test command's builds), its bad input refused, each artifact installed as its users install it"
