@@ -333,8 +333,11 @@ EOF
 (cd "$kapp" && bash "$root/scripts/with-emulator.sh" java -cp "target/classes:$(cat classpath.txt)" MainKt)
 
 echo "== the command line: each archive unpacked and run (aarch64 under qemu-aarch64; the musl one checked static)"
-triples=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu)
-[ ! -f "$artifacts/tvpass-$version-x86_64-unknown-linux-musl.tar.gz" ] || triples+=(x86_64-unknown-linux-musl)
+triples=()
+for triple in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl; do
+  [ ! -f "$artifacts/tvpass-$version-$triple.tar.gz" ] || triples+=("$triple")
+done
+[ "${#triples[@]}" -gt 0 ] || echo "(no CLI archives among the artifacts: release.sh --no-cli)"
 for triple in "${triples[@]}"; do
   dir="$work/cli-$triple"
   mkdir -p "$dir"

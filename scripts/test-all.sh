@@ -137,5 +137,8 @@ for bad in 1.2 v0.1.0 9.9.9; do
   fi
 done
 echo "release.sh refuses a version that is not semver or not the workspace's"
-TVPASS_RELEASE_REUSE=1 bash scripts/release.sh --allow-dirty
+# The CLI archives are left out here until the cold budget has room for their three release
+# builds (about 5 minutes cold); `bash scripts/release.sh` builds them and the consumer tests
+# run each archive it finds.
+TVPASS_RELEASE_REUSE=1 bash scripts/release.sh --allow-dirty --no-cli
 bash scripts/consumer-tests.sh
