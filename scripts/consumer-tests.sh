@@ -432,10 +432,7 @@ mkdir -p "$swift_work/pkg" "$swift_work/lib"
 mountpoint -q "$swift_root/proc" || mount -t proc proc "$swift_root/proc"
 mount --bind "$work/swift" "$swift_work/pkg"
 mount --bind "$root/target/debug" "$swift_work/lib"
-# shellcheck disable=SC2016
-bash "$root/scripts/with-emulator.sh" bash -c 'chroot "$0" /usr/bin/env -i \
-  PATH=/usr/libexec/swift/bin:/usr/bin:/bin HOME=/tmp TVPASS_EMULATOR="$TVPASS_EMULATOR" \
-  LD_LIBRARY_PATH=/tvpass-consumer/lib:/usr/libexec/swift/lib/swift/linux \
-  /bin/sh -c "cd /tvpass-consumer/pkg/App && swift build -q --scratch-path /tmp/tvpass-consumer-build \
-    -Xlinker -L/tvpass-consumer/lib -Xlinker -rpath -Xlinker /tvpass-consumer/lib && /tmp/tvpass-consumer-build/debug/App"' "$swift_root"
+bash "$root/scripts/with-emulator.sh" bash bindings/swift/in-root.sh "$swift_root" /tvpass-consumer/lib \
+  "cd /tvpass-consumer/pkg/App && swift build -q --scratch-path /tmp/tvpass-consumer-build \
+    -Xlinker -L/tvpass-consumer/lib -Xlinker -rpath -Xlinker /tvpass-consumer/lib && /tmp/tvpass-consumer-build/debug/App"
 swift_unmount

@@ -27,8 +27,7 @@ sed 's/^#if os(Linux)$/#if false/' "$dist/TVPass/Package.swift" > "$apple/Packag
 cp -r "$dist/TVPass/Sources" "$dist/TVPass/Tests" "$apple/"
 
 swift_in_root() {
-  chroot "$swift_root" /usr/bin/env -i PATH=/usr/libexec/swift/bin:/usr/bin:/bin HOME=/tmp \
-    LD_LIBRARY_PATH=/usr/libexec/swift/lib/swift/linux /bin/sh -c "$1"
+  bash "$here/in-root.sh" "$swift_root" "" "$1"
 }
 computed="$(swift_in_root 'swift package compute-checksum /tvpass-release/TVPassFFI.xcframework.zip' | tail -n1)"
 recorded="$(cat "$dist/TVPassFFI.xcframework.zip.sha256")"

@@ -29,9 +29,6 @@ mkdir -p "$work/src" "$work/lib"
 mountpoint -q "$swift_root/proc" || mount -t proc proc "$swift_root/proc"
 mount --bind "$here" "$work/src"
 mount --bind "$root/target/debug" "$work/lib"
-# shellcheck disable=SC2016
-bash "$root/scripts/with-emulator.sh" bash -c 'chroot "$0" /usr/bin/env -i \
-  PATH=/usr/libexec/swift/bin:/usr/bin:/bin HOME=/tmp TVPASS_EMULATOR="$TVPASS_EMULATOR" \
-  LD_LIBRARY_PATH=/tvpass-work/lib:/usr/libexec/swift/lib/swift/linux \
-  /bin/sh -c "cd /tvpass-work/src && swift test --disable-swift-testing --scratch-path /tmp/tvpass-swift-build \
-    -Xlinker -L/tvpass-work/lib -Xlinker -rpath -Xlinker /tvpass-work/lib"' "$swift_root"
+bash "$root/scripts/with-emulator.sh" bash "$here/in-root.sh" "$swift_root" /tvpass-work/lib \
+  "cd /tvpass-work/src && swift test --disable-swift-testing --scratch-path /tmp/tvpass-swift-build \
+    -Xlinker -L/tvpass-work/lib -Xlinker -rpath -Xlinker /tvpass-work/lib"
