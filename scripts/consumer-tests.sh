@@ -26,7 +26,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 # shellcheck source=cross-env.sh
 source scripts/cross-env.sh
-version="${1:-$(python3 -c 'import tomllib; print(tomllib.load(open("Cargo.toml", "rb"))["workspace"]["package"]["version"])')}"
+version="${1:-$(workspace_field version)}"
 artifacts="$root/target/release-artifacts/$version"
 [ -f "$artifacts/SHA256SUMS" ] || { echo "no artifacts for $version: run scripts/release.sh first" >&2; exit 1; }
 (cd "$artifacts" && sha256sum -c --quiet SHA256SUMS)

@@ -12,6 +12,13 @@ tvpass_cache_dir() {
   fi
 }
 
+# A field of the workspace's [workspace.package] (version, rust-version, repository, ...), read
+# from the Cargo.toml of the current directory or of the directory given.
+workspace_field() { # field [root]
+  python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[2] + "/Cargo.toml", "rb"))["workspace"]["package"][sys.argv[1]])' \
+    "$1" "${2:-.}"
+}
+
 # One target directory per toolchain: the host's proc macros and build scripts are shared by
 # every target built with it.
 cross_target_dir() { # stable | nightly
@@ -27,6 +34,15 @@ rust_std_available() { # triple
 ensure_rust_src() { # toolchain
   rustup component list --installed --toolchain "$1" 2>/dev/null | grep -q '^rust-src' ||
     rustup component add rust-src --toolchain "$1" >&2
+}
+
+# The full library (the built-in HTTPS transport) as the host's cdylib, size profile: the library
+# the JVM jar ships. Kept as target/release-small/libtvpass-full.so, since the mobile build below
+# writes the same file name. Prints its path.
+build_full_cdylib() {
+  cargo rustc -q -p tvpass --lib --features ffi --crate-type cdylib --profile release-small --locked >&2
+  cp target/release-small/libtvpass.so target/release-small/libtvpass-full.so
+  echo target/release-small/libtvpass-full.so
 }
 
 # The mobile library (no HTTP stack of its own) as the host's cdylib, size profile, linked for

@@ -34,6 +34,8 @@ rustup target add aarch64-apple-ios aarch64-apple-darwin x86_64-apple-darwin aar
   x86_64-unknown-linux-musl
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 # The oldest toolchain the crates declare (rust-version): the test command checks them with it.
-msrv="$(python3 -c 'import tomllib; print(tomllib.load(open("Cargo.toml", "rb"))["workspace"]["package"]["rust-version"])')"
+# shellcheck source=cross-env.sh
+source scripts/cross-env.sh
+msrv="$(workspace_field rust-version)"
 rustup toolchain list | grep -q "^$msrv" || rustup toolchain install "$msrv" --profile minimal
 rustup component add rust-src --toolchain nightly

@@ -22,11 +22,10 @@ measure() { # name, limit in bytes, library
   local name="$1" limit="$2" lib="$3"
   local bytes
   bytes=$(stat -c %s "$lib")
-  cp "$lib" "target/release-small/libtvpass-$name.so"
+  [ "$lib" -ef "target/release-small/libtvpass-$name.so" ] || cp "$lib" "target/release-small/libtvpass-$name.so"
   awk -v n="$name" -v b="$bytes" -v l="$limit" 'BEGIN { printf "libtvpass.so (%s, ffi, release-small, stripped, x86_64 Linux): %d bytes = %.2f MiB (target %.2f MiB)\n", n, b, b / 1048576, l / 1048576 }'
   [ "$bytes" -le "$limit" ] || { echo "$name: over the size target" >&2; return 1; }
 }
 
-cargo rustc -p tvpass --lib --features ffi --crate-type cdylib --profile release-small --locked >&2
-measure full $((3 * 1024 * 1024)) target/release-small/libtvpass.so
+measure full $((3 * 1024 * 1024)) "$(build_full_cdylib)"
 measure mobile $((3 * 1024 * 1024 / 2)) "$(build_mobile_cdylib)"

@@ -41,7 +41,9 @@ for arg in "$@"; do
     *) [ -z "$version" ] || { echo "release.sh: one version at most" >&2; exit 2; }; version="$arg" ;;
   esac
 done
-workspace="$(python3 -c 'import tomllib; print(tomllib.load(open("Cargo.toml", "rb"))["workspace"]["package"]["version"])')"
+# shellcheck source=cross-env.sh
+source scripts/cross-env.sh
+workspace="$(workspace_field version)"
 version="${version:-$workspace}"
 if ! [[ "$version" =~ ^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$ ]]; then
   echo "release.sh: $version is not a semver version (MAJOR.MINOR.PATCH[-PRERELEASE])" >&2
@@ -78,7 +80,7 @@ fi
 [ -f "$out/tvpass-web-$version.tgz" ] || { echo "npm pack wrote no tvpass-web-$version.tgz" >&2; ls "$out" >&2; exit 1; }
 
 echo "== the Swift package and its XCFramework"
-repository="$(python3 -c 'import tomllib; print(tomllib.load(open("Cargo.toml", "rb"))["workspace"]["package"]["repository"])')"
+repository="$(workspace_field repository)"
 release_url="${TVPASS_RELEASE_URL:-$repository/releases/download/v$version}"
 if [ "$reuse" != 1 ] || ! [ -d bindings/swift/TVPassFFI.xcframework ]; then
   TVPASS_RELEASE_URL="$release_url" bash bindings/swift/build-xcframework.sh
@@ -108,12 +110,7 @@ echo "== Maven: the Kotlin JVM library, with the Linux x86_64 and aarch64 librar
 # The full library (the built-in HTTPS transport, release-small): the size check's x86_64 build
 # when the test command made it, and the same build cross-linked for aarch64.
 full_x86="target/release-small/libtvpass-full.so"
-if [ "$reuse" != 1 ] || ! [ -f "$full_x86" ]; then
-  cargo rustc -q -p tvpass --lib --features ffi --crate-type cdylib --profile release-small --locked
-  cp target/release-small/libtvpass.so "$full_x86"
-fi
-# shellcheck source=cross-env.sh
-source scripts/cross-env.sh
+[ "$reuse" = 1 ] && [ -f "$full_x86" ] || full_x86="$(build_full_cdylib)"
 cross="$(cross_target_dir stable)"
 CARGO_TARGET_DIR="$cross" CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
   CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar \
@@ -121,14 +118,19 @@ CARGO_TARGET_DIR="$cross" CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-
   --target aarch64-unknown-linux-gnu --locked
 full_arm="$cross/aarch64-unknown-linux-gnu/release-small/libtvpass.so"
 gen="$(mktemp -d)"
-# The bindings are generated from the host library with its symbols (the stripped release
-# libraries carry no uniffi metadata); the interface is the same in every build.
-[ "$reuse" = 1 ] && [ -f target/debug/libtvpass.so ] ||
-  cargo rustc -q -p tvpass --lib --features ffi --crate-type cdylib --locked
-cargo run -q -p uniffi-bindgen --locked -- generate --library target/debug/libtvpass.so --language kotlin \
-  --out-dir "$gen/kotlin" --no-format
-(cd bindings/kotlin && mvn -B -q --no-transfer-progress package -DskipTests -Dtvpass.generated="$gen/kotlin")
 artifact=tvpass-jvm
+# The bindings are generated from the host library with its symbols (the stripped release
+# libraries carry no uniffi metadata); the interface is the same in every build. The test
+# command's Kotlin step (bindings/kotlin/run-tests.sh) generated them and packaged the jar after
+# the JVM suite passed on this full library.
+kotlin_gen=bindings/kotlin/target/generated-sources/uniffi
+if [ "$reuse" != 1 ] || ! [ -f "bindings/kotlin/target/$artifact-$version.jar" ]; then
+  cargo rustc -q -p tvpass --lib --features ffi --crate-type cdylib --locked
+  rm -rf "$kotlin_gen" && mkdir -p "$kotlin_gen"
+  cargo run -q -p uniffi-bindgen --locked -- generate --library target/debug/libtvpass.so --language kotlin \
+    --out-dir "$kotlin_gen" --no-format
+  (cd bindings/kotlin && mvn -B -q --no-transfer-progress package -DskipTests -Dtvpass.generated="$root/$kotlin_gen")
+fi
 repo="$out/maven/dev/tvpass/$artifact/$version"
 mkdir -p "$repo" "$gen/native/linux-x86-64" "$gen/native/linux-aarch64"
 cp "bindings/kotlin/target/$artifact-$version.jar" "$repo/$artifact-$version.jar"
@@ -136,7 +138,7 @@ cp "bindings/kotlin/target/$artifact-$version.jar" "$repo/$artifact-$version.jar
 cp "$full_x86" "$gen/native/linux-x86-64/libtvpass.so"
 cp "$full_arm" "$gen/native/linux-aarch64/libtvpass.so"
 (cd "$gen/native" && jar uf "$repo/$artifact-$version.jar" linux-x86-64/libtvpass.so linux-aarch64/libtvpass.so)
-(cd "$gen/kotlin" && jar cf "$repo/$artifact-$version-sources.jar" .)
+(cd "$kotlin_gen" && jar cf "$repo/$artifact-$version-sources.jar" .)
 (cd bindings/kotlin/src/main/kotlin && jar uf "$repo/$artifact-$version-sources.jar" .)
 python3 - "$repo/$artifact-$version.pom" "$version" bindings/kotlin/pom.xml <<'EOF'
 import re, sys
@@ -204,8 +206,11 @@ fi
 if [ -n "$cli" ]; then
   echo "== the command-line tool for Linux x86_64 and aarch64"
   # release-small (LTO, opt-level z, stripped): its dependencies are mostly those of the libraries
-  # built above, with the same profile.
-  cargo build -q -p tvpass-cli --profile release-small --locked
+  # built above, with the same profile. The host's build (target/) and the cross builds (the cross
+  # target directory) run side by side: each ends in one LTO codegen unit on one core.
+  host_log="$(mktemp)"
+  cargo build -q -p tvpass-cli --profile release-small --locked > "$host_log" 2>&1 &
+  host_pid=$!
   CARGO_TARGET_DIR="$cross" CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
     CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc AR_aarch64_unknown_linux_gnu=aarch64-linux-gnu-ar \
     cargo build -q -p tvpass-cli --profile release-small --target aarch64-unknown-linux-gnu --locked
@@ -219,6 +224,10 @@ if [ -n "$cli" ]; then
   else
     echo "== no x86_64-unknown-linux-musl archive: it needs rustup's musl std and musl-gcc (apt: musl-tools)"
   fi
+  host_status=0
+  wait "$host_pid" || host_status=$?
+  cat "$host_log" && rm -f "$host_log"
+  [ "$host_status" = 0 ] || { echo "release.sh: the host's CLI build failed" >&2; exit 1; }
   stage="$(mktemp -d)"
   for entry in "${builds[@]}"; do
     triple="${entry%%:*}"

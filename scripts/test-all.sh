@@ -43,9 +43,9 @@ step "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 step "one version everywhere; the published crates on their declared rust-version; cargo publish --dry-run in dependency order"
 python3 scripts/check-version.py --self-test
-msrv="$(python3 -c 'import tomllib; print(tomllib.load(open("Cargo.toml", "rb"))["workspace"]["package"]["rust-version"])')"
 # shellcheck source=cross-env.sh
 source scripts/cross-env.sh
+msrv="$(workspace_field rust-version)"
 CARGO_TARGET_DIR="$(tvpass_cache_dir)/msrv" cargo "+$msrv" check -q -p tvpass -p tvpass-emulator -p tvpass-cli --locked
 echo "tvpass, tvpass-emulator and tvpass-cli build with Rust $msrv, their rust-version"
 publish_log="$(mktemp)"
@@ -106,20 +106,27 @@ step "server to server: a fleet of three services sharing Redis (a redis-server 
 # One build for both feature sets: the fleet's tests, and the fault matrix through the FFI's
 # foreign transport (same outcomes, same request counts).
 cargo test -p tvpass --features redis,ffi --test fleet --test guide --test service --test fault_matrix --locked
-step "Kotlin bindings (JVM) against the emulator"
-bash bindings/kotlin/run-tests.sh
-step "foreign transport figures (Kotlin host transport vs direct HttpURLConnection)"
-TVPASS_BENCH_CALLS=300 bash bindings/kotlin/bench-transport.sh
+step "library size, full and mobile (no HTTP or TLS stack in the mobile dependency tree)"
+bash scripts/library-size.sh
+step "Kotlin bindings (JVM, on the full library the jar ships) against the emulator, with the foreign transport figures; the Android library under Robolectric"
+TVPASS_JVM_LIB=target/release-small/libtvpass-full.so TVPASS_BENCH_CALLS=300 bash bindings/kotlin/run-tests.sh
 step "the web package (web TV platforms): the MVP module and the JavaScript build, its TypeScript declarations, the journey in Node 20, headless Chromium and the Node of 2018-2020 TV engines (10, 8, 6)"
 bash bindings/web/run-tests.sh
 step "Android AAR layout (16 KB aligned native libraries)"
 bash bindings/kotlin/check-aar-layout.sh
-step "Android ABIs (arm64-v8a, armeabi-v7a, x86_64) compiled, every FFI function defined"
-bash bindings/kotlin/android/compile-abis.sh
 step "Swift bindings (Linux, Debian trixie root) against the emulator"
 bash bindings/swift/run-tests.sh
-step "Apple slices, TVPassFFI.xcframework and its release zip, built and checked without Xcode"
+step "device builds side by side: the Android ABIs (arm64-v8a, armeabi-v7a, x86_64), every FFI function defined; the Apple slices, TVPassFFI.xcframework and its release zip, checked without Xcode"
+# Three lanes on two cores: the Android ABIs and the Apple slices of rustup's std share the
+# stable cross directory (one after the other), the build-std slices have the nightly's.
+abis_log="$(mktemp)"
+bash bindings/kotlin/android/compile-abis.sh > "$abis_log" 2>&1 &
+abis_pid=$!
 bash bindings/swift/build-xcframework.sh
+abis_status=0
+wait "$abis_pid" || abis_status=$?
+cat "$abis_log" && rm -f "$abis_log"
+[ "$abis_status" = 0 ] || { echo "the Android ABIs failed" >&2; exit 1; }
 step "the release package as SwiftPM reads it (checksum, binary target)"
 bash bindings/swift/check-release-package.sh
 step "ARM64: the SDK's and the emulator's tests under qemu-aarch64, the mobile library's size"
@@ -127,8 +134,6 @@ bash scripts/test-arm64.sh
 step "benchmarks, quick mode (request counts, throttling and memory targets enforced)"
 # One build of both benches (the SDK's figures do not depend on the redis feature).
 TVPASS_BENCH_QUICK=1 cargo bench --bench sdk --bench service --features redis --locked
-step "library size, full and mobile (no HTTP or TLS stack in the mobile dependency tree)"
-bash scripts/library-size.sh
 step "the release: every artifact scripts/release.sh builds (reusing the test command's builds), its bad input refused, each artifact installed as its users install it"
 for bad in 1.2 v0.1.0 9.9.9; do
   if bash scripts/release.sh --allow-dirty "$bad" > /dev/null 2>&1; then
@@ -137,8 +142,5 @@ for bad in 1.2 v0.1.0 9.9.9; do
   fi
 done
 echo "release.sh refuses a version that is not semver or not the workspace's"
-# The CLI archives are left out here until the cold budget has room for their three release
-# builds (about 5 minutes cold); `bash scripts/release.sh` builds them and the consumer tests
-# run each archive it finds.
-TVPASS_RELEASE_REUSE=1 bash scripts/release.sh --allow-dirty --no-cli
+TVPASS_RELEASE_REUSE=1 bash scripts/release.sh --allow-dirty
 bash scripts/consumer-tests.sh

@@ -48,15 +48,19 @@ lib="$(build_mobile_cdylib)"
 
 # The Android library's classes (bindings, transport, KeystoreStorage, LogcatLogger), compiled
 # against android-all by android/pom.xml.
-cd "$here/android"
-mvn -B -q --no-transfer-progress package -DskipTests -Dtvpass.generated="$here/target/generated-sources/uniffi"
+version="$(workspace_field version "$root")"
+jar="android/target/tvpass-android-jvm-$version.jar"
 cd "$here"
+# run-tests.sh packages the jar after the Robolectric suite; it is built again only when a source
+# (the generated bindings among them) is newer.
+if ! [ -f "$jar" ] || [ -n "$(find src android/src android/pom.xml target/generated-sources -newer "$jar" -type f -print -quit)" ]; then
+  (cd android && mvn -B -q --no-transfer-progress package -DskipTests -Dtvpass.generated="$here/target/generated-sources/uniffi")
+fi
 stage="$here/target/aar"
 rm -rf "$stage" && mkdir -p "$stage/jni/x86_64"
 cp android/src/main/AndroidManifest.xml "$stage/"
 cp -r android/src/main/res "$stage/res"
-version="$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["workspace"]["package"]["version"])' "$root/Cargo.toml")"
-cp "android/target/tvpass-android-jvm-$version.jar" "$stage/classes.jar"
+cp "$jar" "$stage/classes.jar"
 cp "$root/$lib" "$stage/jni/x86_64/libtvpass.so"
 cp android/consumer-rules.pro "$stage/proguard.txt"
 : > "$stage/R.txt"

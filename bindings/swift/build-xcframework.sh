@@ -38,27 +38,51 @@ out="$root/target/apple"
 libs="$out/libs"
 rm -rf "$libs" && mkdir -p "$libs"
 
-start=$SECONDS
-while read -r triple env_var min; do
-  t0=$SECONDS
-  if rust_std_available "$triple"; then
-    dir="$(cross_target_dir stable)"
+build_slice() { # toolchain triple env_var min
+  local toolchain="$1" triple="$2" env_var="$3" min="$4" t0=$SECONDS dir
+  dir="$(cross_target_dir "$toolchain")"
+  if [ "$toolchain" = stable ]; then
     env "$env_var=$min" CARGO_TARGET_DIR="$dir" cargo rustc -q -p tvpass --lib --no-default-features \
       --features ffi --crate-type staticlib --profile "$profile" --target "$triple" --locked
-    how=stable
   else
-    ensure_rust_src "$nightly"
-    dir="$(cross_target_dir nightly)"
     # panic_unwind: uniffi turns a panic into an error at the boundary, which needs unwinding.
     env "$env_var=$min" CARGO_TARGET_DIR="$dir" cargo "+$nightly" rustc -q -Zbuild-std=std,panic_unwind \
       -p tvpass --lib --no-default-features --features ffi --crate-type staticlib --profile "$profile" \
       --target "$triple" --locked
-    how="nightly, build-std"
   fi
   mkdir -p "$libs/$triple"
   cp "$dir/$triple/$profile/libtvpass.a" "$libs/$triple/"
+  local how=stable
+  [ "$toolchain" = stable ] || how="nightly, build-std"
   echo "built $triple ($how, $env_var=$min) in $((SECONDS - t0)) s"
+}
+
+# Slices whose std rustup serves build on stable; the others on the nightly with build-std. The
+# two groups have target directories of their own, so they build side by side: each slice ends
+# in one LTO codegen unit, which keeps one core busy.
+stable=()
+built_std=()
+while read -r triple env_var min; do
+  if rust_std_available "$triple"; then stable+=("$triple $env_var $min"); else built_std+=("$triple $env_var $min"); fi
 done < <(python3 "$here/xcframework.py" targets)
+[ "${#built_std[@]}" = 0 ] || ensure_rust_src "$nightly"
+start=$SECONDS
+nightly_log="$out/nightly-slices.log"
+(
+  for slice in "${built_std[@]}"; do
+    # shellcheck disable=SC2086 # a slice is three words
+    build_slice nightly $slice
+  done
+) > "$nightly_log" 2>&1 &
+nightly_pid=$!
+for slice in "${stable[@]}"; do
+  # shellcheck disable=SC2086
+  build_slice stable $slice
+done
+nightly_status=0
+wait "$nightly_pid" || nightly_status=$?
+cat "$nightly_log"
+[ "$nightly_status" = 0 ] || { echo "a nightly (build-std) slice failed" >&2; exit 1; }
 echo "all Apple slices in $((SECONDS - start)) s"
 
 gen="$out/gen"

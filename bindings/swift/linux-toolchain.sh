@@ -2,9 +2,10 @@
 # Prepares a Debian trixie root with Swift 6 (Debian's swiftlang) for building and testing the
 # Swift bindings on Linux, where the host (Debian bookworm) has no Swift package.
 # The root is cached outside the repository and reused by later runs.
-# Usage: linux-toolchain.sh [ROOT]   (default: $TVPASS_SWIFT_ROOT or /var/cache/tvpass/swift-trixie)
+# Usage: linux-toolchain.sh [ROOT]   (default: $TVPASS_SWIFT_ROOT, else swift-trixie in the cache
+#                                     directory: $TVPASS_CACHE_DIR or /var/cache/tvpass)
 set -euo pipefail
-ROOT="${1:-${TVPASS_SWIFT_ROOT:-/var/cache/tvpass/swift-trixie}}"
+ROOT="${1:-${TVPASS_SWIFT_ROOT:-${TVPASS_CACHE_DIR:-/var/cache/tvpass}/swift-trixie}}"
 
 if [ -x "$ROOT/usr/libexec/swift/bin/swiftc" ] && [ -f "$ROOT/.tvpass-ready" ]; then
   echo "$ROOT"
