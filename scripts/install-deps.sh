@@ -39,3 +39,6 @@ source scripts/cross-env.sh
 msrv="$(workspace_field rust-version)"
 rustup toolchain list | grep -q "^$msrv" || rustup toolchain install "$msrv" --profile minimal
 rustup component add rust-src --toolchain nightly
+# The contract tests' JSON Schema validator (tests/contract/check.py).
+python3 -c 'import jsonschema, referencing' 2>/dev/null ||
+  python3 -m pip install --quiet --disable-pip-version-check 'jsonschema==4.26.0'

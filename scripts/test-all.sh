@@ -33,6 +33,17 @@ report() {
 }
 trap report EXIT
 
+# The contract tests: the suites below that talk to the emulator run with its exchange record on
+# (TVPASS_EMULATOR_EXCHANGES, named by suite); the last step holds every exchange to
+# tests/contract/contract.json. Benchmarks never run with it.
+exchanges="$PWD/target/contract-exchanges"
+rm -rf "$exchanges"
+recorded() { # suite command...
+  local suite="$1"
+  shift
+  TVPASS_EMULATOR_EXCHANGES="$exchanges" TVPASS_EMULATOR_SUITE="$suite" "$@"
+}
+
 step "cargo fmt"
 cargo fmt --all -- --check
 step "cargo clippy"
@@ -100,22 +111,23 @@ if grep -nE '[0-9]{12,} ?ms|Some\(|None\b|\[\]' <<<"$quickstart"; then
   exit 1
 fi
 step "cargo test"
-cargo test --workspace --all-targets --locked
+# Each test binary names its suite (package/binary) in the record.
+TVPASS_EMULATOR_EXCHANGES="$exchanges" cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
 step "server to server: a fleet of three services sharing Redis (a redis-server of its own on a free loopback port), killed and restarted mid-run; the fault matrix through the FFI's foreign transport"
 # One build for both feature sets: the fleet's tests, and the fault matrix through the FFI's
 # foreign transport (same outcomes, same request counts).
-cargo test -p tvpass --features redis,ffi --test fleet --test guide --test service --test fault_matrix --locked
+TVPASS_EMULATOR_EXCHANGES="$exchanges" cargo test -p tvpass --features redis,ffi --test fleet --test guide --test service --test fault_matrix --locked
 step "library size, full and mobile (no HTTP or TLS stack in the mobile dependency tree)"
 bash scripts/library-size.sh
 step "Kotlin bindings (JVM, on the full library the jar ships) against the emulator, with the foreign transport figures; the Android library under Robolectric"
-TVPASS_JVM_LIB=target/release-small/libtvpass-full.so TVPASS_BENCH_CALLS=300 bash bindings/kotlin/run-tests.sh
+TVPASS_JVM_LIB=target/release-small/libtvpass-full.so TVPASS_BENCH_CALLS=300 recorded kotlin bash bindings/kotlin/run-tests.sh
 step "the web package (web TV platforms): the MVP module and the JavaScript build, its TypeScript declarations, the journey in Node 20, headless Chromium and the Node of 2018-2020 TV engines (10, 8, 6)"
-bash bindings/web/run-tests.sh
+recorded web bash bindings/web/run-tests.sh
 step "Android AAR layout (16 KB aligned native libraries)"
 bash bindings/kotlin/check-aar-layout.sh
 step "Swift bindings (Linux, Debian trixie root) against the emulator"
-bash bindings/swift/run-tests.sh
+recorded swift bash bindings/swift/run-tests.sh
 step "device builds side by side: the Android ABIs (arm64-v8a, armeabi-v7a, x86_64), every FFI function defined; the Apple slices, TVPassFFI.xcframework and its release zip, checked without Xcode"
 # Three lanes on two cores: the Android ABIs and the Apple slices of rustup's std share the
 # stable cross directory (one after the other), the build-std slices have the nightly's.
@@ -143,4 +155,7 @@ for bad in 1.2 v0.1.0 9.9.9; do
 done
 echo "release.sh refuses a version that is not semver or not the workspace's"
 TVPASS_RELEASE_REUSE=1 bash scripts/release.sh --allow-dirty
-bash scripts/consumer-tests.sh
+recorded consumers bash scripts/consumer-tests.sh
+step "the contract: every exchange of the suites above held to Adobe's documented API (tests/contract)"
+python3 tests/contract/check.py --self-test
+python3 tests/contract/check.py "$exchanges"

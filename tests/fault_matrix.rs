@@ -376,3 +376,49 @@ async fn fault_matrix_through_the_foreign_transport() {
     assert_eq!(foreign, built_in, "the same request counts, async host");
     assert_eq!(blocking, built_in, "the same request counts, blocking host");
 }
+
+/// A decision without a profile comes as a Deny in both of the forms the SDK reads: the items of
+/// a 200 decisions list (the service's form, the emulator's default) and a top-level 403 error
+/// (the `top_level_error` fault). One request each, never retried, through every transport.
+async fn profile_missing_in_both_forms(via: Via) {
+    use tvpass::{Decision, DenyReason};
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let client = client(&emu, Arc::new(MemoryStorage::new()), via);
+    for top_level in [false, true] {
+        if top_level {
+            emu.inject_fault(
+                Call::Authorize.path(),
+                Fault::TopLevelError {
+                    code: "authenticated_profile_missing".into(),
+                },
+                1,
+            );
+        }
+        let before = emu.count(Call::Authorize.path());
+        let form = if top_level { "top-level" } else { "item-level" };
+        match client.authorize("Cablevision", "news").await {
+            Ok(Decision::Deny { reason, error, .. }) => {
+                assert_eq!(reason, DenyReason::ProfileMissing, "{form}, {via:?}");
+                assert_eq!(error.status, 403, "{form}, {via:?}");
+            }
+            other => panic!("{form}, {via:?}: expected a Deny, got {other:?}"),
+        }
+        assert_eq!(
+            emu.count(Call::Authorize.path()) - before,
+            1,
+            "{form}, {via:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn profile_missing_is_a_deny_in_either_form() {
+    profile_missing_in_both_forms(Via::BuiltIn).await;
+}
+
+#[cfg(feature = "ffi")]
+#[tokio::test]
+async fn profile_missing_is_a_deny_in_either_form_through_the_foreign_transport() {
+    profile_missing_in_both_forms(Via::Foreign).await;
+    profile_missing_in_both_forms(Via::ForeignBlocking).await;
+}

@@ -52,7 +52,10 @@ pub async fn run(base: &str, service_provider: &str, software_statement: &str) -
     let mut requests = 0u32;
 
     // 1. The server answers at all; its Date header and whether it already throttles us.
+    // The probe goes without credentials on purpose (it reads the 401's Date header); its own
+    // User-Agent tells it apart from the SDK's requests in logs and in the contract tests.
     let http = match reqwest::Client::builder()
+        .user_agent(concat!("tvpass-doctor/", env!("CARGO_PKG_VERSION")))
         .timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
         .build()

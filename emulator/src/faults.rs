@@ -49,6 +49,18 @@ pub enum Fault {
     },
     /// Answer normally but with a `text/plain` content type.
     WrongContentType,
+    /// Answer with this enhanced error as the whole body, at the status its code carries
+    /// (`authenticated_profile_missing`: 403): the top-level form, where the service puts a
+    /// decision's error inside its item.
+    TopLevelError {
+        /// The enhanced error code.
+        #[serde(default = "profile_missing")]
+        code: String,
+    },
+}
+
+fn profile_missing() -> String {
+    "authenticated_profile_missing".into()
 }
 
 fn ok() -> u16 {
@@ -153,6 +165,7 @@ pub fn replacement(fault: &Fault) -> Option<Response> {
             );
             r
         }
+        Fault::TopLevelError { code } => crate::errors::error_response(code),
         Fault::Delay { .. } | Fault::Truncate | Fault::WrongContentType => return None,
     })
 }

@@ -23,6 +23,7 @@ pub mod api;
 pub mod clock;
 pub mod config;
 pub mod errors;
+pub mod exchanges;
 pub mod faults;
 pub mod headers;
 pub mod middleware;

@@ -2,6 +2,7 @@
 //! fault injection.
 
 use crate::errors::html_response;
+use crate::exchanges;
 use crate::faults;
 use crate::state::{LoggedRequest, Shared};
 use axum::body::Body;
@@ -40,7 +41,7 @@ pub async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next:
         }
     };
     let now = shared.clock.now_ms();
-    let mut entry = LoggedRequest {
+    let entry = LoggedRequest {
         method: parts.method.to_string(),
         path: path.clone(),
         query: parts.uri.query().map(str::to_string),
@@ -69,25 +70,37 @@ pub async fn pipeline(State(shared): State<Arc<Shared>>, request: Request, next:
             .unwrap_or_default();
         if !shared.throttle().admit(&device, now) {
             let resp = faults::replacement(&faults::Fault::Throttle).expect("throttle answer");
-            entry.status = resp.status().as_u16();
-            shared.record(entry);
-            return resp;
+            return finish(&shared, entry, None, resp).await;
         }
     }
     let fault = faults::take(&mut shared.faults(), parts.method.as_str(), &path);
     let request = Request::from_parts(parts, Body::from(bytes));
-    let response = match fault {
+    let response = match &fault {
         None => next.run(request).await,
-        Some(f) => match faults::replacement(&f) {
+        Some(f) => match faults::replacement(f) {
             Some(r) => r,
             None => {
-                faults::delay(&f).await;
+                faults::delay(f).await;
                 let r = next.run(request).await;
-                faults::alter(&f, r).await
+                faults::alter(f, r).await
             }
         },
     };
+    finish(&shared, entry, fault.as_ref(), response).await
+}
+
+/// Logs the exchange, and records it for the contract tests when asked to (see `exchanges`).
+async fn finish(
+    shared: &Shared,
+    mut entry: LoggedRequest,
+    fault: Option<&faults::Fault>,
+    response: Response,
+) -> Response {
     entry.status = response.status().as_u16();
+    let response = match exchanges::recorder() {
+        Some(recorder) => recorder.record(&entry, fault, response).await,
+        None => response,
+    };
     shared.record(entry);
     response
 }

@@ -3,7 +3,7 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use std::time::Duration;
-use tvpass_emulator::{Degradation, EmulatorConfig};
+use tvpass_emulator::{Degradation, EmulatorConfig, Fault};
 
 const SESSIONS: &str = "/api/v2/REF30/sessions";
 const FULL: &str = "mvpd=Cablevision&domainName=adobe.com&redirectUrl=https%3A%2F%2Fadobe.com";
@@ -314,6 +314,51 @@ async fn profiles_all_by_mvpd_and_expiry() {
 #[tokio::test]
 async fn decisions_permit_and_every_mvpd_deny() {
     let mut h = H::new().await;
+    // No profile: a 200 decisions list whose items carry the error, as the pages show.
+    let (s, v) = body(
+        h.decide("preauthorize", "Cablevision", &["news", "movies"], None)
+            .await,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["decisions"].as_array().unwrap().len(), 2);
+    for (d, r) in v["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(["news", "movies"])
+    {
+        assert_eq!(
+            (
+                d["resource"].as_str(),
+                d["authorized"].as_bool(),
+                d["error"]["status"].as_i64(),
+                d["error"]["code"].as_str(),
+                d["error"]["action"].as_str()
+            ),
+            (
+                Some(r),
+                Some(false),
+                Some(403),
+                Some("authenticated_profile_missing"),
+                Some("authentication")
+            )
+        );
+        assert!(d.get("token").is_none());
+    }
+    let (s, v) = body(h.decide("authorize", "Cablevision", &["news"], None).await).await;
+    assert_eq!(
+        (s, v["decisions"][0]["error"]["code"].as_str()),
+        (200, Some("authenticated_profile_missing"))
+    );
+    // The top-level form stays available as a fault.
+    h.emu.inject_fault(
+        "/api/v2/REF30/decisions/authorize",
+        Fault::TopLevelError {
+            code: "authenticated_profile_missing".into(),
+        },
+        1,
+    );
     let (s, v) = body(h.decide("authorize", "Cablevision", &["news"], None).await).await;
     assert_eq!(
         (
@@ -436,8 +481,8 @@ async fn decisions_permit_and_every_mvpd_deny() {
     h.token = h.new_token().await;
     let (s, v) = body(h.decide("authorize", "Cablevision", &["news"], None).await).await;
     assert_eq!(
-        (s, v["code"].as_str().unwrap()),
-        (403, "authenticated_profile_expired")
+        (s, v["decisions"][0]["error"]["code"].as_str().unwrap()),
+        (200, "authenticated_profile_expired")
     );
 }
 

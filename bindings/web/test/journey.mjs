@@ -189,6 +189,18 @@ export function journey(test, base, ownFetch) {
     assert.strictEqual((await cold.authorize("Cablevision", "news")).kind, "deny");
     assert.strictEqual((await requests()).length, 3, "two failures and the answer");
 
+    // The same Deny when the error comes at top level (403) instead of inside the item, unretried.
+    await admin("POST", "/__emulator/faults", {
+      path: "/api/v2/REF30/decisions",
+      fault: { kind: "top_level_error", code: "authenticated_profile_missing" },
+      remaining: 1,
+    });
+    await admin("DELETE", "/__emulator/requests");
+    const topLevel = await cold.authorize("Cablevision", "news");
+    assert.strictEqual(topLevel.reason, "profileMissing");
+    assert.strictEqual(topLevel.error.status, 403);
+    assert.strictEqual((await requests()).length, 1, "one request");
+
     // Pacing (on by default): 1 request per second after a burst of 10.
     await admin("POST", "/__emulator/reset");
     const paced = new PassClient({

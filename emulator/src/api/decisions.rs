@@ -168,14 +168,25 @@ fn mvpd_decisions(c: &Ctx2, device: &str, resources: &[String]) -> Result<Vec<Va
         }
         _ => {}
     }
+    // Without a usable profile every resource is a Deny carrying the profile's error, in a 200
+    // decisions list: the page lists 400, 401, 405 and 500 as the operation's error statuses,
+    // while these codes carry 403 (the `top_level_error` fault gives the other form).
     let profile_after = {
         let state = c.shared.state();
         match sso::find_profile(&state, c.sp, device, &c.subjects, &m.id, c.now) {
             Some((p, _)) => p.not_after,
-            None if sso::has_expired_profile(&state, c.sp, device, &m.id) => {
-                return Err(error_response("authenticated_profile_expired"))
+            None => {
+                let code = if sso::has_expired_profile(&state, c.sp, device, &m.id) {
+                    "authenticated_profile_expired"
+                } else {
+                    "authenticated_profile_missing"
+                };
+                drop(state);
+                return Ok(resources
+                    .iter()
+                    .map(|r| c.deny(r, "mvpd", code, false))
+                    .collect());
             }
-            None => return Err(error_response("authenticated_profile_missing")),
         }
     };
     let after = decision_after.min(profile_after);

@@ -49,6 +49,11 @@ enum Emulator {
         let answer = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         return answer["samlResponse"] as! String
     }
+    /// Answers the next decision with the enhanced error `code` at top level (its status, e.g. 403).
+    static func topLevelDecisionError(_ code: String) async throws {
+        try await send("POST", "/__emulator/faults",
+                       "{\"path\": \"/api/v2/REF30/decisions\", \"fault\": {\"kind\": \"top_level_error\", \"code\": \"\(code)\"}, \"remaining\": 1}")
+    }
     /// Holds the next decision answer for `ms` milliseconds.
     static func delayDecisions(ms: Int) async throws {
         try await send("POST", "/__emulator/faults",
@@ -102,6 +107,11 @@ final class TVPassTests: XCTestCase {
         let client = try PassClient(config: config(), storage: DictionaryStorage())
         let missing = try await client.authorize(mvpd: "Cablevision", resource: "news")
         XCTAssertEqual(missing.denyReason, .profileMissing)
+        // The same Deny when the error comes at top level (403) instead of inside the item.
+        try await Emulator.topLevelDecisionError("authenticated_profile_missing")
+        let topLevel = try await client.authorize(mvpd: "Cablevision", resource: "news")
+        XCTAssertEqual(topLevel.denyReason, .profileMissing)
+        XCTAssertEqual(topLevel.error?.status, 403)
         try await login(client, "Cablevision")
         try await login(client, "Spectrum")
         let cases: [(String, String, DenyReason)] = [

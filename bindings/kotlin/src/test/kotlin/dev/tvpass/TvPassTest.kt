@@ -53,6 +53,12 @@ class TvPassTest {
         val missing = client.authorize("Cablevision", "news")
         assertIs<Decision.Deny>(missing)
         assertEquals(DenyReason.ProfileMissing, missing.reason)
+        // The same Deny when the error comes at top level (403) instead of inside the item.
+        Emulator.topLevelDecisionError("authenticated_profile_missing")
+        val topLevel = client.authorize("Cablevision", "news")
+        assertIs<Decision.Deny>(topLevel)
+        assertEquals(DenyReason.ProfileMissing, topLevel.reason)
+        assertEquals(403, topLevel.error.status.toInt())
         login(client, "Cablevision")
         login(client, "Spectrum")
         val cases = listOf(

@@ -41,6 +41,10 @@ object Emulator {
     fun delayDecisions(ms: Int) {
         send("POST", "/__emulator/faults", "{\"path\": \"/api/v2/REF30/decisions\", \"fault\": {\"kind\": \"delay\", \"ms\": $ms}, \"remaining\": 1}")
     }
+    /** Answers the next decision with the enhanced error `code` at top level (its status, e.g. 403). */
+    fun topLevelDecisionError(code: String) {
+        send("POST", "/__emulator/faults", "{\"path\": \"/api/v2/REF30/decisions\", \"fault\": {\"kind\": \"top_level_error\", \"code\": \"$code\"}, \"remaining\": 1}")
+    }
     fun count(prefix: String): Int =
         Regex("\"path\":\"([^\"]*)\"").findAll(send("GET", "/__emulator/requests")).count { it.groupValues[1].startsWith(prefix) }
 }
