@@ -337,7 +337,10 @@ triples=()
 for triple in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl; do
   [ ! -f "$artifacts/tvpass-$version-$triple.tar.gz" ] || triples+=("$triple")
 done
-[ "${#triples[@]}" -gt 0 ] || echo "(no CLI archives among the artifacts: release.sh --no-cli)"
+for triple in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu; do
+  [ -f "$artifacts/tvpass-$version-$triple.tar.gz" ] ||
+    { echo "no CLI archive for $triple among the artifacts (release.sh --no-cli leaves them out)" >&2; exit 1; }
+done
 for triple in "${triples[@]}"; do
   dir="$work/cli-$triple"
   mkdir -p "$dir"

@@ -17,8 +17,7 @@
 #     (static): the CLI (release-small) with its README, the license and completions for bash,
 #     zsh and fish.
 # Usage: release.sh [--allow-dirty] [--no-cli] [VERSION]
-#   --no-cli leaves out the CLI archives (three more release builds; the test command's cold
-#   budget has no room for them yet, so it passes this).
+#   --no-cli leaves out the CLI archives (three more release builds), for a quicker local run.
 #   VERSION defaults to the workspace's; one that is not semver, or differs from the workspace's
 #   (which every package takes: scripts/check-version.py), stops it before anything is built, as
 #   does a work tree with changes (unless --allow-dirty).
