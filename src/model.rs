@@ -240,13 +240,23 @@ impl ProfileType {
     }
 }
 
-/// One user metadata attribute.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One user metadata attribute. Its `Debug` form leaves the value out: attributes carry user
+/// identifiers (`userID`, `householdID`, ...), which never go to logs.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attribute {
     /// The value: strings as they are, numbers, lists and maps as JSON text.
     pub value: String,
     /// Whether the value is encrypted (`state: enc`).
     pub encrypted: bool,
+}
+
+impl std::fmt::Debug for Attribute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attribute")
+            .field("value", &format_args!("<{} bytes>", self.value.len()))
+            .field("encrypted", &self.encrypted)
+            .finish()
+    }
 }
 
 /// TempPass metadata of a temporary profile.

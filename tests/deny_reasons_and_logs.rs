@@ -130,6 +130,7 @@ async fn a_full_journey_logs_no_secret() {
     let storage = Arc::new(MemoryStorage::new());
     let c = client(&emu, storage.clone());
     login(&emu, &c, "Cablevision").await;
+    let profiles = c.profiles().await.unwrap();
     let d = c.authorize("Cablevision", "news").await.unwrap();
     let id = TempPassIdentity::email("secret.viewer@example.com").unwrap();
     let promo = c
@@ -172,10 +173,14 @@ async fn a_full_journey_logs_no_secret() {
             secrets.push(t.serialized.expose().to_string());
         }
     }
-    assert!(secrets.len() >= 5, "collected {} secrets", secrets.len());
+    // The user's identifier, a raw user identifier the profile carries.
+    for p in &profiles {
+        secrets.push(p.attributes["userID"].value.clone());
+    }
+    assert!(secrets.len() >= 6, "collected {} secrets", secrets.len());
     let logs = capture.text();
     assert!(!logs.is_empty(), "the journey logged something");
-    let shown = format!("{logs}\n{d:?}\n{promo:?}\n{err:?}\n{err}\n{c:?}\n{id:?}");
+    let shown = format!("{logs}\n{d:?}\n{promo:?}\n{err:?}\n{err}\n{c:?}\n{id:?}\n{profiles:?}");
     for s in &secrets {
         assert!(
             !shown.contains(s.as_str()),

@@ -228,13 +228,22 @@ impl From<core::TempPassInfo> for TempPassInfo {
     }
 }
 
-/// A user metadata attribute.
-#[derive(Debug, Clone, uniffi::Record)]
+/// A user metadata attribute. Its Rust `Debug` form leaves the value out (user identifiers).
+#[derive(Clone, uniffi::Record)]
 pub struct Attribute {
     /// Value (JSON text for lists and maps).
     pub value: String,
     /// Encrypted value.
     pub encrypted: bool,
+}
+
+impl std::fmt::Debug for Attribute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attribute")
+            .field("value", &format_args!("<{} bytes>", self.value.len()))
+            .field("encrypted", &self.encrypted)
+            .finish()
+    }
 }
 
 /// The type of a profile.
