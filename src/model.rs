@@ -252,11 +252,20 @@ pub struct Attribute {
 
 impl std::fmt::Debug for Attribute {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Attribute")
-            .field("value", &format_args!("<{} bytes>", self.value.len()))
-            .field("encrypted", &self.encrypted)
-            .finish()
+        debug_attribute(f, &self.value, self.encrypted)
     }
+}
+
+/// The `Debug` form of an attribute, here and in the FFI's record: its value's length only.
+pub(crate) fn debug_attribute(
+    f: &mut std::fmt::Formatter<'_>,
+    value: &str,
+    encrypted: bool,
+) -> std::fmt::Result {
+    f.debug_struct("Attribute")
+        .field("value", &format_args!("<{} bytes>", value.len()))
+        .field("encrypted", &encrypted)
+        .finish()
 }
 
 /// TempPass metadata of a temporary profile.

@@ -170,12 +170,11 @@ fn body_value(content_type: Option<&str>, bytes: &[u8]) -> Value {
         .and_then(|t| t.split(';').next())
         .map(|t| t.trim().to_ascii_lowercase())
         .unwrap_or_default();
-    let mut value = if media == "application/x-www-form-urlencoded" {
-        form_value(&String::from_utf8_lossy(bytes))
-    } else {
-        serde_json::from_slice(bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
-    };
+    if media == "application/x-www-form-urlencoded" {
+        return form_value(&String::from_utf8_lossy(bytes));
+    }
+    let mut value = serde_json::from_slice(bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()));
     redact(&mut value);
     value
 }

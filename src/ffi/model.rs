@@ -239,10 +239,7 @@ pub struct Attribute {
 
 impl std::fmt::Debug for Attribute {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Attribute")
-            .field("value", &format_args!("<{} bytes>", self.value.len()))
-            .field("encrypted", &self.encrypted)
-            .finish()
+        crate::model::debug_attribute(f, &self.value, self.encrypted)
     }
 }
 

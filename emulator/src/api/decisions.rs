@@ -181,7 +181,6 @@ fn mvpd_decisions(c: &Ctx2, device: &str, resources: &[String]) -> Result<Vec<Va
                 } else {
                     "authenticated_profile_missing"
                 };
-                drop(state);
                 return Ok(resources
                     .iter()
                     .map(|r| c.deny(r, "mvpd", code, false))
