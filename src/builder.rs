@@ -148,7 +148,8 @@ impl PassClientBuilder {
     }
 
     /// A stable device identifier from the platform (e.g. a hash of `identifierForVendor` or
-    /// `ANDROID_ID`). Without it, one is generated once and kept in storage.
+    /// `ANDROID_ID`), 1 to 256 bytes without control characters. Without it, one is generated
+    /// once and kept in storage.
     pub fn device_id(mut self, id: impl Into<String>) -> Self {
         self.device_id = Some(Secret::new(id));
         self
@@ -223,9 +224,7 @@ impl PassClientBuilder {
         let (base, sp, statement) = self.check_settings()?;
         self.device_info.validate()?;
         if let Some(id) = &self.device_id {
-            if id.expose().trim().is_empty() {
-                return Err(PassError::config("device_id", "must not be empty"));
-            }
+            check_id("device_id", id.expose())?;
         }
         let mut sso = SsoHeaders::default();
         sso.set_platform_identity(self.platform_identity.as_ref())?;
@@ -335,7 +334,9 @@ impl PassClientBuilder {
         let device_id = match self.device_id.clone() {
             Some(id) => id,
             None => match store.load::<String>("device_id") {
-                Some(id) if !id.is_empty() => Secret::new(id),
+                // What storage gives back is checked like a given id: a corrupt or foreign
+                // value is replaced, never sent.
+                Some(id) if check_id("device_id", &id).is_ok() => Secret::new(id),
                 _ => {
                     let id = generate_device_id();
                     store.save("device_id", &id);

@@ -247,12 +247,17 @@ impl Inner {
     }
 }
 
-/// Checks an identifier argument: not empty, no control characters, at most 256 bytes.
+/// The longest identifier the SDK accepts or sends, in bytes: device id, MVPD, resource,
+/// service provider, partner.
+pub const MAX_ID_BYTES: usize = 256;
+
+/// Checks an identifier argument: not empty, no control characters, at most
+/// [`MAX_ID_BYTES`] bytes.
 pub(crate) fn check_id(setting: &'static str, id: &str) -> Result<(), PassError> {
     if id.trim().is_empty() {
         return Err(PassError::config(setting, "must not be empty"));
     }
-    if id.len() > 256 || id.chars().any(char::is_control) {
+    if id.len() > MAX_ID_BYTES || id.chars().any(char::is_control) {
         return Err(PassError::config(
             setting,
             "must be at most 256 characters without control characters",

@@ -186,8 +186,14 @@ pub struct DeviceInfo {
     pub application_id: Option<String>,
 }
 
+/// The longest `X-Device-Info` value (base64) the SDK sends or reads: 8 KiB.
+pub const MAX_DEVICE_INFO: usize = 8 * 1024;
+
 impl DeviceInfo {
     pub(crate) fn validate(&self) -> Result<(), PassError> {
+        if self.header_value().len() > MAX_DEVICE_INFO {
+            return Err(PassError::config("device_info", "longer than 8 KiB"));
+        }
         if let Some(h) = &self.primary_hardware_type {
             if !HARDWARE_TYPES.contains(&h.as_str()) {
                 return Err(PassError::config(
@@ -219,7 +225,7 @@ impl DeviceInfo {
     /// `service`.)
     #[cfg(feature = "service")]
     pub fn from_header_value(value: &str) -> Result<Self, PassError> {
-        if value.len() > 8 * 1024 {
+        if value.len() > MAX_DEVICE_INFO {
             return Err(PassError::config("device_info", "longer than 8 KiB"));
         }
         let json = STANDARD

@@ -20,6 +20,58 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// The Permits cached by preauthorization: (MVPD, resource) → end of validity (ms).
 pub(crate) type Permits = HashMap<(String, String), i64>;
 
+/// The most profiles a device keeps. A device has one per MVPD it signed in with, and a few
+/// more under single sign-on; beyond this a broken or hostile answer could grow the cache
+/// without end. Those valid longest are kept.
+pub const MAX_PROFILES: usize = 64;
+
+/// The most Permits a device keeps from preauthorization: a large channel line-up, with room
+/// to spare. Those valid longest are kept; a resource whose Permit was dropped is asked again.
+pub const MAX_PERMITS: usize = 1024;
+
+/// Keeps at most [`MAX_PROFILES`] profiles, those valid longest, in their order.
+pub(crate) fn bound_profiles(profiles: &mut Vec<Profile>) {
+    if profiles.len() <= MAX_PROFILES {
+        return;
+    }
+    let mut ends: Vec<i64> = profiles.iter().map(|p| p.not_after_ms).collect();
+    let (_, cut, _) = ends.select_nth_unstable_by(MAX_PROFILES - 1, |a, b| b.cmp(a));
+    let cut = *cut;
+    // Profiles ending after the cut are all kept; those ending at it fill what room is left.
+    let mut room = MAX_PROFILES - profiles.iter().filter(|p| p.not_after_ms > cut).count();
+    profiles.retain(|p| {
+        if p.not_after_ms > cut {
+            true
+        } else if p.not_after_ms == cut && room > 0 {
+            room -= 1;
+            true
+        } else {
+            false
+        }
+    });
+}
+
+/// Keeps at most [`MAX_PERMITS`] Permits, those valid longest.
+pub(crate) fn bound_permits(permits: &mut Permits) {
+    if permits.len() <= MAX_PERMITS {
+        return;
+    }
+    let mut ends: Vec<i64> = permits.values().copied().collect();
+    let (_, cut, _) = ends.select_nth_unstable_by(MAX_PERMITS - 1, |a, b| b.cmp(a));
+    let cut = *cut;
+    let mut room = MAX_PERMITS - permits.values().filter(|until| **until > cut).count();
+    permits.retain(|_, until| {
+        if *until > cut {
+            true
+        } else if *until == cut && room > 0 {
+            room -= 1;
+            true
+        } else {
+            false
+        }
+    });
+}
+
 /// One device's state.
 pub(crate) struct DeviceState {
     /// Where a device app persists its profiles and chosen MVPD (`None` for a device served by
@@ -56,6 +108,8 @@ impl DeviceState {
             .as_ref()
             .and_then(|s| s.load::<Vec<Profile>>("profiles"))
             .unwrap_or_default();
+        let mut profiles = profiles;
+        bound_profiles(&mut profiles);
         let mut state = Self::empty();
         state.store = store;
         *state.profiles.get_mut().unwrap_or_else(|e| e.into_inner()) = profiles;
@@ -100,7 +154,9 @@ impl DeviceState {
             }
             if let Some(bytes) = packed.as_ref() {
                 match unpack(bytes) {
-                    Some(d) => {
+                    Some(mut d) => {
+                        bound_profiles(&mut d.profiles);
+                        bound_permits(&mut d.permits);
                         *lock(&self.profiles) = d.profiles;
                         *lock(&self.profiles_checked) = d.checked;
                         *lock(&self.preauthorized) = d.permits;
@@ -225,6 +281,7 @@ impl Packed {
 
 #[cfg(feature = "service")]
 /// The live form's content.
+#[derive(PartialEq)]
 struct Unpacked {
     profiles: Vec<Profile>,
     checked: Option<IdentityKeys>,
@@ -496,6 +553,18 @@ fn unpack(bytes: &[u8]) -> Option<Unpacked> {
         permits,
         selected,
     })
+}
+
+/// Reads a packed device state as a service does (fuzzing): `None` when it is not one, else
+/// whether packing what was read gives it back, and the numbers of profiles and Permits kept.
+#[cfg(feature = "service")]
+#[doc(hidden)]
+pub fn repack(bytes: &[u8]) -> Option<(bool, usize, usize)> {
+    let read = unpack(bytes)?;
+    let same = unpack(&pack(&read)).as_ref() == Some(&read);
+    let state = DeviceState::from_packed(Some(bytes.into()));
+    let kept = (state.profiles().len(), state.preauthorized().len());
+    Some((same, kept.0, kept.1))
 }
 
 #[cfg(all(test, feature = "service"))]

@@ -281,25 +281,7 @@ impl Fleet {
         let Some(found) = self.get(self.key("device", id)).await else {
             return;
         };
-        let saved = found
-            .and_then(|json| serde_json::from_str::<SavedDevice>(&json).ok())
-            .unwrap_or_default();
-        let now = now_ms();
-        *state.profiles() = saved
-            .profiles
-            .into_iter()
-            .filter(|p| p.not_after_ms > now)
-            .collect();
-        let mut permits = state.preauthorized();
-        permits.clear();
-        for (mvpd, resource, until) in saved.permits {
-            if until > now {
-                permits.insert((mvpd, resource), until);
-            }
-        }
-        drop(permits);
-        *state.profiles_checked() = saved.checked.map(IdentityKeys::from_parts);
-        state.touch();
+        apply_saved(found.as_deref(), state);
     }
 
     /// Keeps a device's state for the fleet until the last of it expires.
@@ -355,6 +337,34 @@ struct SavedDevice {
     /// not ask the service again for the same identities.
     #[serde(rename = "c", default)]
     checked: Option<[Option<String>; 3]>,
+}
+
+/// Replaces a device's state with what the fleet keeps of it (`None`: nothing); a value that
+/// cannot be read counts as nothing. Only what is still valid is taken, within the bounds of
+/// what a device keeps.
+pub(crate) fn apply_saved(found: Option<&str>, state: &DeviceState) {
+    let saved = found
+        .and_then(|json| serde_json::from_str::<SavedDevice>(json).ok())
+        .unwrap_or_default();
+    let now = now_ms();
+    let mut profiles: Vec<Profile> = saved
+        .profiles
+        .into_iter()
+        .filter(|p| p.not_after_ms > now)
+        .collect();
+    crate::device::bound_profiles(&mut profiles);
+    *state.profiles() = profiles;
+    let mut permits = state.preauthorized();
+    permits.clear();
+    for (mvpd, resource, until) in saved.permits {
+        if until > now {
+            permits.insert((mvpd, resource), until);
+        }
+    }
+    crate::device::bound_permits(&mut permits);
+    drop(permits);
+    *state.profiles_checked() = saved.checked.map(IdentityKeys::from_parts);
+    state.touch();
 }
 
 /// A device's pace across the fleet.

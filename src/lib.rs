@@ -82,8 +82,11 @@ mod transport;
 pub use api::sessions::PollObserver;
 pub use api::temppass::{hash_identifier, ManagementClient, ResetTarget, TempPassIdentity};
 pub use builder::PassClientBuilder;
-pub use client::PassClient;
-pub use config::{DeviceInfo, Environment, RateLimit, RetryPolicy, HARDWARE_TYPES, OS_NAMES};
+pub use client::{PassClient, MAX_ID_BYTES};
+pub use config::{
+    DeviceInfo, Environment, RateLimit, RetryPolicy, HARDWARE_TYPES, MAX_DEVICE_INFO, OS_NAMES,
+};
+pub use device::{MAX_PERMITS, MAX_PROFILES};
 pub use error::{EnhancedError, ErrorAction, ErrorCode, PassError};
 pub use http::{HttpRequest, HttpResponse, HttpTransport, TransportError};
 #[cfg(feature = "reqwest-transport")]
@@ -134,5 +137,28 @@ pub mod decoders {
     /// Enhanced error body.
     pub fn enhanced_error(b: &[u8]) -> Option<crate::error::EnhancedError> {
         crate::transport::decode_enhanced(b)
+    }
+    /// A packed device state, as a service reads it from its cache: `None` when it is not one,
+    /// else whether packing it again gives back what was read, and the numbers of profiles and
+    /// Permits kept.
+    #[cfg(feature = "service")]
+    pub fn packed_device(b: &[u8]) -> Option<(bool, usize, usize)> {
+        crate::device::repack(b)
+    }
+    /// The token (`kind` 0) or the credentials (any other) as storage or a fleet gives them
+    /// back: `None` when the text is not one, else whether it is used and whether it can be
+    /// sent.
+    pub fn read_back(kind: u8, text: &str) -> Option<(bool, bool)> {
+        crate::registration::read_back(kind, text)
+    }
+    /// A device's state as a fleet reads it from Redis: the profiles kept and the number of
+    /// Permits kept.
+    #[cfg(feature = "redis")]
+    pub fn fleet_device(json: &str) -> (Vec<crate::model::Profile>, usize) {
+        let state = crate::device::DeviceState::from_packed(None);
+        crate::fleet::apply_saved(Some(json), &state);
+        let profiles = state.profiles().clone();
+        let permits = state.preauthorized().len();
+        (profiles, permits)
     }
 }

@@ -9,6 +9,7 @@ use crate::time::Instant;
 use crate::transport::{Request, Transport};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, RwLock};
+#[cfg(feature = "redis")]
 use std::time::Duration;
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -21,6 +22,52 @@ struct Credentials {
 struct StoredToken {
     access_token: String,
     expires_at_ms: i64,
+}
+
+impl Credentials {
+    /// Whether credentials read back (storage, a fleet's Redis) or registered can be sent: an
+    /// id and a secret of printable text, each at most 16 KiB. Anything else is treated as
+    /// missing, so the client registers again.
+    fn usable(&self) -> bool {
+        usable_text(&self.client_id) && usable_text(&self.client_secret)
+    }
+}
+
+impl StoredToken {
+    /// Whether a token read back or issued can be sent as `Authorization: Bearer`: printable
+    /// text of at most 16 KiB. Anything else is treated as missing, so a new one is fetched.
+    fn usable(&self) -> bool {
+        usable_text(&self.access_token)
+    }
+}
+
+/// The longest client id, client secret or access token kept or sent.
+const MAX_SECRET_BYTES: usize = 16 * 1024;
+
+/// The longest lifetime taken from a token answer's `expires_in`: a week.
+const MAX_TOKEN_TTL_S: u64 = 7 * 24 * 3600;
+
+fn usable_text(s: &str) -> bool {
+    !s.is_empty() && s.len() <= MAX_SECRET_BYTES && s.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// What the storage or a fleet gives back for the token (`kind` 0) or the credentials (any
+/// other), as the client reads it, for fuzzing: `None` when the text is not a value of that
+/// kind, else whether it is used (not treated as missing) and whether it can be sent.
+#[doc(hidden)]
+pub fn read_back(kind: u8, text: &str) -> Option<(bool, bool)> {
+    if kind == 0 {
+        let t = serde_json::from_str::<StoredToken>(text).ok()?;
+        let sendable = crate::transport::bearer(&t.access_token).is_some();
+        Some((t.usable(), sendable))
+    } else {
+        let c = serde_json::from_str::<Credentials>(text).ok()?;
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("client_id", &c.client_id)
+            .append_pair("client_secret", &c.client_secret)
+            .finish();
+        Some((c.usable(), form.is_ascii()))
+    }
 }
 
 /// A token must be valid at least this much longer to be used.
@@ -49,7 +96,9 @@ impl Registration {
         common_headers: Vec<(&'static str, String)>,
         store: Arc<Store>,
     ) -> Self {
-        let token = store.load::<StoredToken>("token");
+        let token = store
+            .load::<StoredToken>("token")
+            .filter(StoredToken::usable);
         Self {
             base,
             software_statement,
@@ -99,7 +148,10 @@ impl Registration {
             }
             // Redis cannot answer: this instance registers and fetches on its own.
         }
-        let creds = self.store.load::<Credentials>("credentials");
+        let creds = self
+            .store
+            .load::<Credentials>("credentials")
+            .filter(Credentials::usable);
         let (token, _) = self.issue(transport, creds, deadline).await?;
         Ok(self.keep(token))
     }
@@ -158,6 +210,7 @@ impl Registration {
         let usable = |json: &str| {
             serde_json::from_str::<StoredToken>(json)
                 .ok()
+                .filter(StoredToken::usable)
                 .filter(|t| t.expires_at_ms - SAFETY_MARGIN_MS > now_ms())
         };
         loop {
@@ -210,7 +263,8 @@ impl Registration {
             .load_credentials()
             .await
             .flatten()
-            .and_then(|json| serde_json::from_str::<Credentials>(&json).ok());
+            .and_then(|json| serde_json::from_str::<Credentials>(&json).ok())
+            .filter(Credentials::usable);
         if let Some(c) = &shared {
             self.store.save("credentials", c);
         }
@@ -295,6 +349,11 @@ impl Registration {
                     client_id: r.client_id,
                     client_secret: r.client_secret,
                 };
+                if !creds.usable() {
+                    return Err(PassError::Protocol(
+                        "the registration answer holds no usable credentials".into(),
+                    ));
+                }
                 self.store.save("credentials", &creds);
                 Ok(creds)
             }
@@ -335,11 +394,19 @@ impl Registration {
                 }
                 let t: Issued = answer.json().map_err(TokenError::Other)?;
                 // Our own clock decides expiry: the device's and the server's may disagree.
-                let ttl = Duration::from_secs(t.expires_in).as_millis() as i64;
-                Ok(StoredToken {
+                // A lifetime past a week is taken as a week (no overflow, and a token the
+                // service stops honouring is found by its 401 anyway).
+                let ttl = t.expires_in.min(MAX_TOKEN_TTL_S) as i64 * 1000;
+                let token = StoredToken {
                     access_token: t.access_token,
-                    expires_at_ms: now_ms() + ttl,
-                })
+                    expires_at_ms: now_ms().saturating_add(ttl),
+                };
+                if !token.usable() {
+                    return Err(TokenError::Other(PassError::Protocol(
+                        "the token answer holds no usable token".into(),
+                    )));
+                }
+                Ok(token)
             }
             400 | 401 => match oauth_error(&answer.body).as_str() {
                 "invalid_client" | "unauthorized_client" => Err(TokenError::InvalidClient),

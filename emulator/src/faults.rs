@@ -49,6 +49,16 @@ pub enum Fault {
     },
     /// Answer normally but with a `text/plain` content type.
     WrongContentType,
+    /// Answer with this status, a JSON content type and this body, in place of the normal
+    /// answer: a value the SDK must read with care (an `expires_in` past any clock, an
+    /// unprintable token).
+    Json {
+        /// The HTTP status.
+        #[serde(default = "ok")]
+        status: u16,
+        /// The body.
+        body: String,
+    },
     /// Answer with this enhanced error as the whole body, at the status its code carries
     /// (`authenticated_profile_missing`: 403): the top-level form, where the service puts a
     /// decision's error inside its item.
@@ -134,6 +144,15 @@ pub fn replacement(fault: &Fault) -> Option<Response> {
         }
         Fault::InvalidJson => {
             let mut r = Response::new(Body::from("{\"decisions\": [ this is not json"));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(JSON_CONTENT_TYPE),
+            );
+            r
+        }
+        Fault::Json { status: s, body } => {
+            let mut r = Response::new(Body::from(body.clone()));
+            *r.status_mut() = status(*s);
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static(JSON_CONTENT_TYPE),

@@ -3,29 +3,11 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
+#[path = "common.rs"]
+mod common;
+
 fuzz_target!(|data: &[u8]| {
-    let Ok(profiles) = tvpass::decoders::profiles(data) else {
-        return;
-    };
-    for p in &profiles {
-        let debug = format!("{p:?}");
-        for (name, attribute) in &p.attributes {
-            let value = &attribute.value;
-            if value.len() < 8 {
-                continue;
-            }
-            // The same profile with this value replaced by one of the same length: a value that
-            // still shows there comes through another field (a date also in notAfter, say).
-            let mut masked = p.clone();
-            if let Some(a) = masked.attributes.get_mut(name) {
-                a.value = "\u{1}".repeat(value.len());
-            }
-            if !format!("{masked:?}").contains(value.as_str()) {
-                assert!(
-                    !debug.contains(value.as_str()),
-                    "the value of {name} in Debug output"
-                );
-            }
-        }
+    if let Ok(profiles) = tvpass::decoders::profiles(data) {
+        profiles.iter().for_each(common::assert_no_attribute_in_debug);
     }
 });

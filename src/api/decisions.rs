@@ -269,6 +269,7 @@ impl PassClient {
                     }
                 }
             }
+            crate::device::bound_permits(&mut cache);
         }
         inner.state.touch();
         if !fresh.is_empty() {

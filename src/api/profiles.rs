@@ -130,6 +130,7 @@ impl PassClient {
             cache.retain(|c| c.mvpd != p.mvpd);
             cache.push(p.clone());
         }
+        crate::device::bound_profiles(&mut cache);
         self.inner.state.save_profiles(&cache);
     }
 
