@@ -146,8 +146,9 @@ bash scripts/test-arm64.sh
 step "benchmarks, quick mode (request counts, throttling and memory targets enforced)"
 # One build of both benches (the SDK's figures do not depend on the redis feature).
 TVPASS_BENCH_QUICK=1 cargo bench --bench sdk --bench service --features redis --locked
-step "fuzzing: every target of fuzz/ (the answer decoders, X-Device-Info) for 20 s on its seed corpus; a crash fails with its input"
+step "fuzzing: every target of fuzz/ (answers, X-Device-Info, device contexts, packed state, Redis values, storage, the emulator's requests) for 20 s on its seed corpus, two at a time; a crash fails with its input"
 bash fuzz/run.sh
+bash fuzz/run.sh --self-test
 step "the release: every artifact scripts/release.sh builds (reusing the test command's builds), its bad input refused, each artifact installed as its users install it"
 for bad in 1.2 v0.1.0 9.9.9; do
   if bash scripts/release.sh --allow-dirty "$bad" > /dev/null 2>&1; then

@@ -19,9 +19,15 @@ fuzz_target!(|data: &[u8]| {
     match kind % 3 {
         0 => {
             let (profiles, permits) = tvpass::decoders::fleet_device(text);
-            assert!(profiles.len() <= tvpass::MAX_PROFILES, "{} profiles kept", profiles.len());
+            assert!(
+                profiles.len() <= tvpass::MAX_PROFILES,
+                "{} profiles kept",
+                profiles.len()
+            );
             assert!(permits <= tvpass::MAX_PERMITS, "{permits} Permits kept");
-            profiles.iter().for_each(common::assert_no_attribute_in_debug);
+            profiles
+                .iter()
+                .for_each(common::assert_no_attribute_in_debug);
         }
         k => {
             if let Some((used, sendable)) = tvpass::decoders::read_back(k - 1, text) {

@@ -8,6 +8,8 @@ mod common;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(profiles) = tvpass::decoders::profiles(data) {
-        profiles.iter().for_each(common::assert_no_attribute_in_debug);
+        profiles
+            .iter()
+            .for_each(common::assert_no_attribute_in_debug);
     }
 });

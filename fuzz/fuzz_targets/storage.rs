@@ -21,7 +21,13 @@ impl HttpTransport for Offline {
     }
 }
 
-const KEYS: [&str; 5] = ["device_id", "profiles", "selected_mvpd", "token", "credentials"];
+const KEYS: [&str; 5] = [
+    "device_id",
+    "profiles",
+    "selected_mvpd",
+    "token",
+    "credentials",
+];
 
 fuzz_target!(|data: &[u8]| {
     let storage = Arc::new(MemoryStorage::new());
@@ -43,17 +49,28 @@ fuzz_target!(|data: &[u8]| {
         .expect("whatever storage holds, the client builds");
     let id = client.device_id().expose();
     assert!(
-        !id.trim().is_empty() && id.len() <= tvpass::MAX_ID_BYTES && !id.chars().any(char::is_control),
+        !id.trim().is_empty()
+            && id.len() <= tvpass::MAX_ID_BYTES
+            && !id.chars().any(char::is_control),
         "a device id of {} bytes that the service would refuse",
         id.len()
     );
     let profiles = client.cached_profiles();
-    assert!(profiles.len() <= tvpass::MAX_PROFILES, "{} profiles kept", profiles.len());
-    profiles.iter().for_each(common::assert_no_attribute_in_debug);
+    assert!(
+        profiles.len() <= tvpass::MAX_PROFILES,
+        "{} profiles kept",
+        profiles.len()
+    );
+    profiles
+        .iter()
+        .for_each(common::assert_no_attribute_in_debug);
     let _ = client.selected_mvpd();
     for (kind, text) in parts.iter().skip(3).take(2).enumerate() {
         if let Some((used, sendable)) = tvpass::decoders::read_back(kind as u8, text) {
-            assert!(!used || sendable, "a stored value taken into use cannot be sent");
+            assert!(
+                !used || sendable,
+                "a stored value taken into use cannot be sent"
+            );
         }
     }
 });
