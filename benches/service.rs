@@ -5,8 +5,15 @@
 //! The emulator runs in a child process (this binary, started again with
 //! `TVPASS_BENCH_EMULATOR=1`), so that the memory figures are the service's alone.
 //!
+//! It also runs a soak: 200 devices on a steady loop (authorize, preauthorize from the cache,
+//! profiles from the cache, a logout and a new sign-in now and then) for 5 minutes, RSS sampled
+//! every 5 s, with the bytes live on the heap (a counting allocator); after 2 minutes of warm-up
+//! RSS may grow at most 5 %, and no call may fail. It writes the samples as CSV and a plot as SVG
+//! to `TVPASS_SOAK_OUT` (default `target/soak`).
+//!
 //! `cargo bench --bench service [--features redis] [-- NAME...]` with NAME among `throughput`,
-//! `handle`, `memory`, `redis`. `TVPASS_BENCH_QUICK=1` uses 20,000 devices for memory (RSS at
+//! `handle`, `memory`, `soak`, `redis`. Quick mode soaks for 30 s (10 s of warm-up), sampling every
+//! 2 s. `TVPASS_BENCH_QUICK=1` uses 20,000 devices for memory (RSS at
 //! 100,000 extrapolated) and fewer calls, and exits non-zero when the memory or round-trip target
 //! is missed (throughput ratios are printed, not enforced: they depend on the machine's load).
 //! Under `cargo test` every figure runs once at a small scale in the unoptimized build.
@@ -20,6 +27,38 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tvpass::{DeviceContext, DeviceInfo, Environment, PassService, RateLimit};
 use tvpass_emulator::{Emulator, EmulatorConfig, DEFAULT_SOFTWARE_STATEMENT};
+
+/// The system allocator, counting the bytes live on the heap: the soak tells a leak (live
+/// bytes that keep growing) from the allocator keeping freed pages (RSS alone).
+struct Counting;
+
+static LIVE: std::sync::atomic::AtomicIsize = std::sync::atomic::AtomicIsize::new(0);
+
+// SAFETY: every call goes to the system allocator unchanged; only a counter is added.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, std::sync::atomic::Ordering::Relaxed);
+        std::alloc::System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        LIVE.fetch_sub(layout.size() as isize, std::sync::atomic::Ordering::Relaxed);
+        std::alloc::System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            new as isize - layout.size() as isize,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        std::alloc::System.realloc(ptr, layout, new)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn live_mib() -> f64 {
+    LIVE.load(std::sync::atomic::Ordering::Relaxed) as f64 / (1024.0 * 1024.0)
+}
 
 const SP: &str = "REF30";
 const MVPD: &str = "Cablevision";
@@ -481,6 +520,173 @@ async fn redis_round_trips(missed: &mut Vec<String>) {
     let _ = redis.wait();
 }
 
+/// A device's steady loop in the soak: each round a handle from its request, an authorize with
+/// a media token, a preauthorize and the profiles (both from its cache), every 20th round a
+/// logout and a new sign-in. Returns the calls made and the calls that failed.
+async fn soak_device(svc: PassService, base: String, n: u32, until: Instant) -> (u64, u64) {
+    let http = reqwest::Client::new();
+    let (mut calls, mut failed) = (0u64, 0u64);
+    let mut round = 0u32;
+    while Instant::now() < until {
+        let c = svc.device(device(n)).unwrap();
+        let authorized = c.authorize(MVPD, "news").await.is_ok_and(|d| d.is_permit());
+        let preauthorized = c
+            .preauthorize(MVPD, &["news", "sports"])
+            .await
+            .is_ok_and(|d| d.iter().all(|d| d.is_permit()));
+        let profiles = c.profiles().await.is_ok_and(|p| p.len() == 1);
+        calls += 3;
+        failed += u64::from(!authorized) + u64::from(!preauthorized) + u64::from(!profiles);
+        round += 1;
+        if round % 20 == 0 {
+            calls += 3;
+            let relogged = async {
+                c.logout(MVPD).await.ok()?;
+                let s = c.create_session(MVPD).await.ok()?;
+                let code = s.code?;
+                http.post(format!("{base}/__emulator/sessions/{code}/complete"))
+                    .json(&serde_json::json!({}))
+                    .send()
+                    .await
+                    .ok()?
+                    .error_for_status()
+                    .ok()?;
+                c.profile_for_code(&code).await.ok()?
+            };
+            failed += u64::from(relogged.await.is_none());
+        }
+        drop(c);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    (calls, failed)
+}
+
+/// Draws the RSS samples (seconds, MiB) as an SVG line, the warm-up shaded.
+fn soak_svg(samples: &[(f64, f64, f64)], warm_up: f64, limit: f64, devices: u32) -> String {
+    let (w, h, pad) = (640.0, 320.0, 56.0);
+    let t_max = samples.last().map_or(1.0, |s| s.0).max(1.0);
+    let y_max = samples.iter().map(|s| s.1).fold(limit, f64::max).max(1.0) * 1.15;
+    let x = |t: f64| pad + t / t_max * (w - 2.0 * pad);
+    let y = |m: f64| h - pad - m / y_max * (h - 2.0 * pad);
+    let points: Vec<String> = samples
+        .iter()
+        .map(|(t, m, _)| format!("{:.1},{:.1}", x(*t), y(*m)))
+        .collect();
+    let live: Vec<String> = samples
+        .iter()
+        .map(|(t, _, l)| format!("{:.1},{:.1}", x(*t), y(*l)))
+        .collect();
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">
+<rect width="{w}" height="{h}" fill="white"/>
+<rect x="{pad}" y="{pad}" width="{warm_w:.1}" height="{plot_h:.1}" fill="#eeeeee"/>
+<text x="{warm_x:.1}" y="{top_text:.1}" text-anchor="middle" fill="#666">warm-up</text>
+<line x1="{pad}" y1="{limit_y:.1}" x2="{right:.1}" y2="{limit_y:.1}" stroke="#c33" stroke-dasharray="4 4"/>
+<text x="{right:.1}" y="{limit_text:.1}" text-anchor="end" fill="#c33">+5 % of the RSS after warm-up</text>
+<polyline points="{points}" fill="none" stroke="#2a6fdb" stroke-width="2"/>
+<polyline points="{live}" fill="none" stroke="#2a9d4b" stroke-width="2"/>
+<text x="{right:.1}" y="{rss_text:.1}" text-anchor="end" fill="#2a6fdb">RSS</text>
+<text x="{right:.1}" y="{live_text:.1}" text-anchor="end" fill="#2a9d4b">live heap</text>
+<line x1="{pad}" y1="{bottom:.1}" x2="{right:.1}" y2="{bottom:.1}" stroke="black"/>
+<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{bottom:.1}" stroke="black"/>
+<text x="{pad}" y="{axis_x:.1}">0</text>
+<text x="{right:.1}" y="{axis_x:.1}" text-anchor="end">{t_max:.0} s</text>
+<text x="{mid_x:.1}" y="{axis_x:.1}" text-anchor="middle">time, {devices} devices on a steady loop</text>
+<text x="{left_text:.1}" y="{bottom:.1}" text-anchor="end">0</text>
+<text x="{left_text:.1}" y="{top_y:.1}" text-anchor="end">{y_max:.0}</text>
+<text x="18" y="{mid_y:.1}" text-anchor="middle" transform="rotate(-90 18 {mid_y:.1})">RSS, MiB</text>
+</svg>
+"##,
+        warm_w = x(warm_up) - pad,
+        plot_h = h - 2.0 * pad,
+        warm_x = (pad + x(warm_up)) / 2.0,
+        top_text = pad + 16.0,
+        limit_y = y(limit),
+        limit_text = y(limit) - 6.0,
+        right = w - pad,
+        bottom = h - pad,
+        mid_x = w / 2.0,
+        axis_x = h - pad + 20.0,
+        left_text = pad - 6.0,
+        top_y = y(y_max) + 4.0,
+        mid_y = h / 2.0,
+        points = points.join(" "),
+        live = live.join(" "),
+        rss_text = samples.last().map_or(0.0, |s| y(s.1)) + 16.0,
+        live_text = samples.last().map_or(0.0, |s| y(s.2)) - 6.0,
+    )
+}
+
+async fn soak(scale: Scale, missed: &mut Vec<String>) {
+    let emu = EmulatorProcess::start();
+    let devices = 200u32;
+    // The warm-up covers the first recycling of the connection pool (30 s) and the allocator
+    // settling into its arenas.
+    let (length, every, warm_up) = match scale {
+        Scale::Full => (Duration::from_secs(300), Duration::from_secs(5), 120.0),
+        Scale::Quick => (Duration::from_secs(30), Duration::from_secs(2), 10.0),
+        Scale::Smoke => (Duration::from_secs(3), Duration::from_secs(1), 1.0),
+    };
+    let svc = service(&emu.base).build().unwrap();
+    login_all(&svc, &emu.base, 0..devices).await;
+    let started = Instant::now();
+    let until = started + length;
+    let loops: Vec<_> = (0..devices)
+        .map(|n| tokio::spawn(soak_device(svc.clone(), emu.base.clone(), n, until)))
+        .collect();
+    let mut samples = Vec::new();
+    while Instant::now() < until {
+        tokio::time::sleep(every).await;
+        samples.push((
+            started.elapsed().as_secs_f64(),
+            rss_kib() as f64 / 1024.0,
+            live_mib(),
+        ));
+    }
+    let (mut calls, mut failed) = (0, 0);
+    for l in loops {
+        let (c, f) = l.await.unwrap();
+        calls += c;
+        failed += f;
+    }
+    let after: Vec<&(f64, f64, f64)> = samples.iter().filter(|s| s.0 >= warm_up).collect();
+    let baseline = after.first().map_or(0.0, |s| s.1);
+    let peak = after.iter().map(|s| s.1).fold(baseline, f64::max);
+    let end = after.last().map_or(baseline, |s| s.1);
+    let growth = (peak - baseline) / baseline.max(f64::MIN_POSITIVE) * 100.0;
+    let live = (
+        after.first().map_or(0.0, |s| s.2),
+        after.last().map_or(0.0, |s| s.2),
+    );
+    println!(
+        "soak: {devices} devices for {:.0} s, {calls} calls, {failed} failed; RSS after {warm_up:.0} s of warm-up {baseline:.1} MiB, peak {peak:.1} MiB, end {end:.1} MiB: growth {growth:.1} % (target: <= 5 %, no failed call); live heap {:.2} MiB then {:.2} MiB",
+        length.as_secs_f64(),
+        live.0,
+        live.1
+    );
+    let out = std::env::var("TVPASS_SOAK_OUT")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target/soak").to_string());
+    let out = std::path::Path::new(&out);
+    if std::fs::create_dir_all(out).is_ok() {
+        let csv: String = std::iter::once("seconds,rss_mib,live_heap_mib\n".to_string())
+            .chain(
+                samples
+                    .iter()
+                    .map(|(t, m, l)| format!("{t:.0},{m:.1},{l:.2}\n")),
+            )
+            .collect();
+        let _ = std::fs::write(out.join("soak.csv"), csv);
+        let svg = soak_svg(&samples, warm_up, baseline * 1.05, devices);
+        let _ = std::fs::write(out.join("soak.svg"), svg);
+        println!("soak: samples and plot in {}", out.display());
+    }
+    if failed > 0 || (scale != Scale::Smoke && growth > 5.0) {
+        missed.push(format!(
+            "soak: growth {growth:.1} % (<= 5), {failed} failed calls"
+        ));
+    }
+}
+
 fn main() {
     if std::env::var_os("TVPASS_BENCH_EMULATOR").is_some() {
         serve_emulator();
@@ -514,6 +720,9 @@ fn main() {
         }
         if wanted("handle") {
             handle(scale).await;
+        }
+        if wanted("soak") {
+            soak(scale, &mut missed).await;
         }
         #[cfg(feature = "redis")]
         if wanted("redis") {
