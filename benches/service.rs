@@ -538,7 +538,8 @@ async fn soak_device(svc: PassService, base: String, n: u32, until: Instant) -> 
         calls += 3;
         failed += u64::from(!authorized) + u64::from(!preauthorized) + u64::from(!profiles);
         round += 1;
-        if round % 20 == 0 {
+        if round == 20 {
+            round = 0;
             calls += 3;
             let relogged = async {
                 c.logout(MVPD).await.ok()?;

@@ -223,6 +223,7 @@ impl PassClientBuilder {
     pub fn build(self) -> Result<PassClient, PassError> {
         let (base, sp, statement) = self.check_settings()?;
         self.device_info.validate()?;
+        self.device_info.checked_header_value()?;
         if let Some(id) = &self.device_id {
             check_id("device_id", id.expose())?;
         }

@@ -190,10 +190,16 @@ pub struct DeviceInfo {
 pub const MAX_DEVICE_INFO: usize = 8 * 1024;
 
 impl DeviceInfo {
-    pub(crate) fn validate(&self) -> Result<(), PassError> {
-        if self.header_value().len() > MAX_DEVICE_INFO {
+    /// The `X-Device-Info` value, refused past [`MAX_DEVICE_INFO`].
+    pub(crate) fn checked_header_value(&self) -> Result<String, PassError> {
+        let value = self.header_value();
+        if value.len() > MAX_DEVICE_INFO {
             return Err(PassError::config("device_info", "longer than 8 KiB"));
         }
+        Ok(value)
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), PassError> {
         if let Some(h) = &self.primary_hardware_type {
             if !HARDWARE_TYPES.contains(&h.as_str()) {
                 return Err(PassError::config(
@@ -234,6 +240,7 @@ impl DeviceInfo {
         let info: Self = serde_json::from_slice(&json)
             .map_err(|_| PassError::config("device_info", "not a device information object"))?;
         info.validate()?;
+        info.checked_header_value()?;
         Ok(info)
     }
 }

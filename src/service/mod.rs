@@ -395,7 +395,9 @@ impl PassService {
         sso.set_platform_identity(device.platform_identity.as_ref())?;
         sso.set_service_token(device.service_token.as_ref().map(Secret::expose))?;
         sso.set_visitor(device.visitor_id.as_ref().map(Secret::expose))?;
-        let headers = self.shared.device_headers(&info.header_value(), &device.id);
+        let headers = self
+            .shared
+            .device_headers(&info.checked_header_value()?, &device.id);
         let key = device_key(&self.shared.sp, device.id.expose());
         let (state, version) = self.cache.checkout(key);
         let pacing = self.pacing(device.ip);
