@@ -117,7 +117,7 @@ cargo test --workspace --doc --locked
 step "server to server: a fleet of three services sharing Redis (a redis-server of its own on a free loopback port), killed and restarted mid-run; the fault matrix through the FFI's foreign transport"
 # One build for both feature sets: the fleet's tests, and the fault matrix through the FFI's
 # foreign transport (same outcomes, same request counts).
-TVPASS_EMULATOR_EXCHANGES="$exchanges" cargo test -p tvpass --features redis,ffi --test fleet --test guide --test service --test fault_matrix --locked
+TVPASS_EMULATOR_EXCHANGES="$exchanges" cargo test -p tvpass --features redis,ffi --test fleet --test guide --test service --test fault_matrix --test limits --locked
 step "library size, full and mobile (no HTTP or TLS stack in the mobile dependency tree)"
 bash scripts/library-size.sh
 step "Kotlin bindings (JVM, on the full library the jar ships) against the emulator, with the foreign transport figures; the Android library under Robolectric"

@@ -70,6 +70,8 @@ mod fleet;
 pub mod http;
 mod model;
 mod pace;
+#[cfg(feature = "service")]
+mod packed;
 mod registration;
 mod secret;
 #[cfg(feature = "service")]

@@ -552,3 +552,70 @@ fn a_storage_namespace_is_taken_up_to_64_characters() {
         assert_eq!(refused(result, "storage_namespace"), !ok, "{n}");
     }
 }
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn fleet_bounds_are_taken_within_their_range() {
+    // The connection is made lazily: nothing listens there, and nothing needs to.
+    let svc = || {
+        PassService::builder()
+            .environment(Environment::Custom("http://127.0.0.1:9".into()))
+            .service_provider("REF30")
+            .software_statement("statement")
+            .redis("redis://127.0.0.1:9")
+    };
+    for (n, ok) in [
+        (0, false),
+        (1, true),
+        (2, true),
+        (999, true),
+        (1000, true),
+        (1001, false),
+    ] {
+        let result = svc().fleet_instances(n).build();
+        assert_eq!(
+            refused(result, "fleet_instances"),
+            !ok,
+            "fleet_instances {n}"
+        );
+    }
+    let ms = Duration::from_millis;
+    for (t, ok) in [
+        (ms(9), false),
+        (ms(10), true),
+        (ms(11), true),
+        (ms(4_999), true),
+        (ms(5_000), true),
+        (ms(5_001), false),
+    ] {
+        let result = svc().redis_timeout(t).build();
+        assert_eq!(refused(result, "redis_timeout"), !ok, "redis_timeout {t:?}");
+    }
+}
+
+#[tokio::test]
+async fn stored_credentials_are_used_up_to_16_kib_of_printable_text() {
+    for (id, used) in [
+        ("c".repeat(16 * 1024 - 1), true),
+        ("c".repeat(16 * 1024), true),
+        ("c".repeat(16 * 1024 + 1), false),
+        ("client id".to_string(), false),
+    ] {
+        let emu = common::emulator().await;
+        let storage = storage_with(&[(
+            "credentials",
+            serde_json::json!({ "client_id": id, "client_secret": "secret" }).to_string(),
+        )]);
+        let c = builder(&emu).storage(storage).build().unwrap();
+        c.configuration().await.unwrap();
+        // Credentials in use are sent first: the service does not know them (invalid_client),
+        // so the SDK registers and asks again; credentials that cannot be used are never sent.
+        assert_eq!(emu.count("/o/client/register"), 1);
+        assert_eq!(
+            emu.count("/o/client/token"),
+            if used { 2 } else { 1 },
+            "a {}-byte client id",
+            id.len()
+        );
+    }
+}
