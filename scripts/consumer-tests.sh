@@ -322,7 +322,7 @@ fun main() = runBlocking {
     check(HttpClient.newHttpClient().send(complete, HttpResponse.BodyHandlers.ofString()).statusCode() < 300)
     check(client.awaitProfile(session).mvpd == "Cablevision")
     val permit = client.authorize("Cablevision", "news")
-    check(permit is Decision.Permit && !permit.mediaToken?.serialized.isNullOrEmpty()) { "a Permit with a media token: $permit" }
+    check(permit is Decision.Permit && !permit.mediaToken?.serialized?.value.isNullOrEmpty()) { "a Permit with a media token: $permit" }
     val deny = client.authorize("Cablevision", "late-night")
     check(deny is Decision.Deny && deny.reason == DenyReason.ParentalControls) { "a Deny as data: $deny" }
     println("kotlin consumer: dev.tvpass:tvpass-jvm from the release's Maven repository, its native library from the jar: login, a Permit, a Deny")

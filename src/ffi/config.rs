@@ -1,5 +1,28 @@
 //! The client's settings as the bindings see them: `DeviceInfo` (`X-Device-Info`) and
-//! `ClientConfig`, turned into the core's builder settings by `PassClient::new`.
+//! `ClientConfig`, turned into the core's builder settings by `PassClient::new`; and
+//! `SecretText`, the text no generated `toString` or `description` shows.
+
+/// Text that must never be printed: a media token, a profile attribute's value (user
+/// identifiers). It crosses the FFI as a string. Kotlin
+/// sees it as `Redacted` (`value` is the text, `toString()` shows `***`), so the records that hold
+/// it print without it; in Swift it is a `String`, and those records' `description`,
+/// `debugDescription` and mirror leave it out.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct SecretText(pub String);
+
+uniffi::custom_newtype!(SecretText, String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl From<String> for SecretText {
+    fn from(s: String) -> Self {
+        Self(s)
+    }
+}
 
 /// What the device says about itself (`X-Device-Info`).
 #[derive(Debug, Clone, Default, uniffi::Record)]

@@ -80,8 +80,8 @@ impl From<core::DenyReason> for DenyReason {
 /// A media token for the player.
 #[derive(Clone, uniffi::Record)]
 pub struct MediaToken {
-    /// The serialized token (hand it to the player; never log it).
-    pub serialized: String,
+    /// The serialized token (hand it to the player; it never prints).
+    pub serialized: super::config::SecretText,
     /// Validity start, ms since the epoch.
     pub not_before_ms: i64,
     /// Validity end, ms since the epoch.
@@ -149,7 +149,7 @@ impl From<core::Decision> for Decision {
                 mvpd,
                 source: source(s),
                 media_token: media_token.map(|t| MediaToken {
-                    serialized: t.serialized.expose().to_string(),
+                    serialized: t.serialized.expose().to_string().into(),
                     not_before_ms: t.not_before_ms,
                     not_after_ms: t.not_after_ms,
                 }),

@@ -228,18 +228,18 @@ impl From<core::TempPassInfo> for TempPassInfo {
     }
 }
 
-/// A user metadata attribute. Its Rust `Debug` form leaves the value out (user identifiers).
+/// A user metadata attribute. Its value never prints (user identifiers).
 #[derive(Clone, uniffi::Record)]
 pub struct Attribute {
     /// Value (JSON text for lists and maps).
-    pub value: String,
+    pub value: super::config::SecretText,
     /// Encrypted value.
     pub encrypted: bool,
 }
 
 impl std::fmt::Debug for Attribute {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::model::debug_attribute(f, &self.value, self.encrypted)
+        crate::model::debug_attribute(f, &self.value.0, self.encrypted)
     }
 }
 
@@ -307,7 +307,7 @@ impl From<core::Profile> for Profile {
                     (
                         k,
                         Attribute {
-                            value: a.value,
+                            value: a.value.into(),
                             encrypted: a.encrypted,
                         },
                     )

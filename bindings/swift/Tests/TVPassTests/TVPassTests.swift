@@ -97,6 +97,18 @@ final class TVPassTests: XCTestCase {
         XCTAssertFalse(mediaToken.serialized.isEmpty)
         let profiles = try await client.profiles()
         XCTAssertEqual(profiles.first?.attributes["zip"]?.value, "10001")
+        // Printing a decision or a profile shows neither the media token nor a user identifier.
+        let userId = try XCTUnwrap(profiles.first?.attributes["userID"]?.value)
+        XCTAssertGreaterThanOrEqual(userId.count, 8)
+        var dumped = ""
+        dump(decision, to: &dumped)
+        dump(profiles, to: &dumped)
+        let printed = [String(describing: decision), String(reflecting: decision),
+                       String(describing: profiles), String(reflecting: profiles), dumped]
+        for text in printed {
+            XCTAssertFalse(text.contains(mediaToken.serialized), "the media token in \(text)")
+            XCTAssertFalse(text.contains(userId), "a user identifier in \(text)")
+        }
         guard case .openUrl = try await client.logout(mvpd: "Cablevision") else { return XCTFail("expected OpenUrl") }
         let registrations = try await Emulator.count("/o/client/register")
         XCTAssertEqual(registrations, 1)

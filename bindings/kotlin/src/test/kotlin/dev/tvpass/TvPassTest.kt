@@ -39,8 +39,15 @@ class TvPassTest {
         login(client, "Cablevision")
         val decision = client.authorize("Cablevision", "news")
         assertIs<Decision.Permit>(decision)
-        assertTrue(assertNotNull(decision.mediaToken).serialized.isNotEmpty())
-        assertEquals("10001", client.profiles().single().attributes["zip"]!!.value)
+        val token = assertNotNull(decision.mediaToken).serialized.value
+        assertTrue(token.isNotEmpty())
+        val profile = client.profiles().single()
+        assertEquals("10001", profile.attributes["zip"]!!.value.value)
+        // Logging a decision or a profile shows neither the media token nor a user identifier.
+        val userId = profile.attributes.getValue("userID").value.value
+        assertTrue(userId.length >= 8)
+        assertTrue(token !in decision.toString(), "the media token in toString()")
+        assertTrue(userId !in profile.toString() && "***" in profile.toString(), "a user identifier in toString()")
         val logout = client.logout("Cablevision")
         assertIs<LogoutAction.OpenUrl>(logout)
         assertEquals(1, Emulator.count("/o/client/register"))
@@ -219,7 +226,7 @@ class TvPassTest {
         cancelAnAuthorizeHeldByTheEmulator(client)
         // The next call works; fields by name, no positional destructuring.
         when (val d = client.authorize("Cablevision", "news")) {
-            is Decision.Permit -> assertTrue(assertNotNull(d.mediaToken).serialized.isNotEmpty())
+            is Decision.Permit -> assertTrue(assertNotNull(d.mediaToken).serialized.value.isNotEmpty())
             is Decision.Deny -> error("expected a Permit, got ${d.reason}")
         }
         val deny = client.authorize("Cablevision", "late-night")
@@ -251,7 +258,7 @@ class TvPassTest {
             assertEquals(DenyReason.ParentalControls, (pre[1] as Decision.Deny).reason)
             val permit = client.authorize("Cablevision", "news")
             assertIs<Decision.Permit>(permit)
-            val mediaToken = assertNotNull(permit.mediaToken).serialized
+            val mediaToken = assertNotNull(permit.mediaToken).serialized.value
             assertIs<Decision.Permit>(client.authorizeTempPass("TempPass_10min", "news"))
             assertIs<LogoutAction.OpenUrl>(client.logout("Cablevision"))
             // Errors through the host transport are the same typed errors.

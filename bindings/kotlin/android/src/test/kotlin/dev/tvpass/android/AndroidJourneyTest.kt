@@ -115,7 +115,7 @@ class AndroidJourneyTest {
             assertTrue(lines.any { it.type == Log.DEBUG }, "debug lines at DEBUG")
             val secrets = storage.values.values.flatMap { v ->
                 Regex("\"(client_secret|access_token)\":\"([^\"]+)\"").findAll(v).map { it.groupValues[2] }.toList()
-            } + listOf(assertNotNull(decision.mediaToken).serialized)
+            } + listOf(assertNotNull(decision.mediaToken).serialized.value)
             assertTrue(secrets.size >= 3, "collected $secrets")
             for (secret in secrets) {
                 assertTrue(lines.none { it.msg.contains(secret) }, "a secret reached Logcat")

@@ -62,7 +62,7 @@ class GuideTest {
         session.code?.let { code -> showCode(code, client.authenticationUrl(code)) }
         val profile = client.awaitProfile(session) // cancel the coroutine to stop polling
         when (val d = client.authorize(profile.mvpd, "news")) {
-            is Decision.Permit -> d.mediaToken?.let { play(it.serialized) }
+            is Decision.Permit -> d.mediaToken?.let { play(it.serialized.value) }
             is Decision.Deny -> show(d.error.message, d.reason)
         }
         // end guide
