@@ -27,7 +27,7 @@ if [ "${1:-}" = --self-test ]; then
   out="$(mktemp)"
   trap 'rm -f "$out" "$here"/crash-*' EXIT
   # Every seed of device_info is base64 of a JSON object: "eyJ".
-  if TVPASS_FUZZ_CANARY=eyJ TVPASS_FUZZ_SECONDS=10 bash "$0" device_info > "$out" 2>&1; then
+  if TVPASS_FUZZ_CANARY=eyJ TVPASS_FUZZ_SECONDS=10 bash "$here/run.sh" device_info > "$out" 2>&1; then
     cat "$out" >&2
     echo "self-test: a crashing target did not fail the run" >&2
     exit 1
