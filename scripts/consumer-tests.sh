@@ -328,6 +328,10 @@ fun main() = runBlocking {
     println("kotlin consumer: dev.tvpass:tvpass-jvm from the release's Maven repository, its native library from the jar: login, a Permit, a Deny")
 }
 EOF
+# A copy of this version that an earlier run left in the local repository would shadow the
+# release's: it goes first, so the app resolves what this release ships.
+m2_repo="$(printf '%s\n' "${MAVEN_OPTS:-}" | grep -o -- '-Dmaven.repo.local=[^ ]*' | cut -d= -f2 || true)"
+rm -rf "${m2_repo:-$HOME/.m2/repository}/dev/tvpass/tvpass-jvm/$version"
 (cd "$kapp" && mvn -B -q --no-transfer-progress compile dependency:build-classpath -Dmdep.outputFile=classpath.txt)
 # A plain JVM program: the native library comes out of the jar (JNA), not from a library path.
 (cd "$kapp" && bash "$root/scripts/with-emulator.sh" java -cp "target/classes:$(cat classpath.txt)" MainKt)
