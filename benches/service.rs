@@ -482,6 +482,7 @@ async fn redis_round_trips(missed: &mut Vec<String>) {
     let svc = service(&emu.base)
         .rate_limit(RateLimit::default())
         .redis(format!("redis://127.0.0.1:{port}/0"))
+        .fleet_key("q83vEjRWeJBxI0VniavN7/8SNFZ4kHEjRWeJq83vEjQ=")
         .build()
         .unwrap();
     login_all(&svc, &emu.base, 0..100).await;

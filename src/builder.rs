@@ -331,7 +331,7 @@ impl PassClientBuilder {
         statement: Secret,
         sso: SsoHeaders,
     ) -> Result<PassClient, PassError> {
-        let (shared, store) = self.build_shared(base, sp, statement)?;
+        let (shared, store) = self.build_shared(base, sp, statement, None)?;
         let device_id = match self.device_id.clone() {
             Some(id) => id,
             None => match store.load::<String>("device_id") {
@@ -371,6 +371,7 @@ impl PassClientBuilder {
         base: String,
         sp: String,
         statement: Secret,
+        guard: Option<crate::guard::Guard>,
     ) -> Result<(Arc<Shared>, Arc<Store>), PassError> {
         let http = match &self.http_transport {
             Some(t) => t.clone(),
@@ -410,6 +411,10 @@ impl PassClientBuilder {
             self.request_timeout,
             self.max_response_bytes,
         );
+        let transport = match guard {
+            Some(g) => transport.with_guard(g),
+            None => transport,
+        };
         let registration = Registration::new(base.clone(), statement, None, common, store.clone());
         let base_headers = header_map(&[
             ("accept", "application/json".to_string()),
@@ -443,9 +448,12 @@ impl PassClientBuilder {
 
     /// Checks the settings a service shares by all its devices and builds that part.
     #[cfg(feature = "service")]
-    pub(crate) fn build_service_part(&self) -> Result<(Arc<Shared>, Arc<Store>), PassError> {
+    pub(crate) fn build_service_part(
+        &self,
+        guard: crate::guard::Guard,
+    ) -> Result<(Arc<Shared>, Arc<Store>), PassError> {
         let (base, sp, statement) = self.check_settings()?;
-        self.build_shared(base, sp, statement)
+        self.build_shared(base, sp, statement, Some(guard))
     }
 }
 

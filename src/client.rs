@@ -206,7 +206,12 @@ impl Inner {
             };
             let answer = self
                 .transport
-                .send_paced(&|| self.request(call, &token), deadline, &self.pacing)
+                .send_paced(
+                    &|| self.request(call, &token),
+                    deadline,
+                    &self.pacing,
+                    crate::telemetry::endpoint(&call.method, &call.path),
+                )
                 .await?;
             if answer.status == 401 && !refreshed {
                 refreshed = true;

@@ -290,3 +290,98 @@ impl Default for RateLimit {
         }
     }
 }
+
+/// A service's budget for retries, shared by all its devices: retries may add at most `ratio`
+/// of the calls of the last 10 seconds, or `min_per_second` a second over those 10 seconds if
+/// that is more (so that a quiet service still retries). With the budget spent, a call fails
+/// after its first attempt with the error it got. A single-device client has no budget.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryBudget {
+    /// Retries per call, over the last 10 s (0 to 1; default 0.1).
+    pub ratio: f64,
+    /// Retries a second a quiet service may always make (0 to 1,000; default 5).
+    pub min_per_second: f64,
+}
+
+impl Default for RetryBudget {
+    fn default() -> Self {
+        Self {
+            ratio: 0.1,
+            min_per_second: 5.0,
+        }
+    }
+}
+
+impl RetryBudget {
+    pub(crate) fn check(&self) -> Result<(), PassError> {
+        if !(0.0..=1.0).contains(&self.ratio) {
+            return Err(PassError::config("retry_budget.ratio", "must be 0 to 1"));
+        }
+        if !(0.0..=1000.0).contains(&self.min_per_second) {
+            return Err(PassError::config(
+                "retry_budget.min_per_second",
+                "must be 0 to 1,000",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// When a service stops sending while Adobe Pass is down: after `failures` failed requests in
+/// a row across the service (5xx, timeouts, connection errors; never a Deny, a 4xx or a 429),
+/// calls fail at once with [`PassError::Unavailable`] for `cool_down` (plus up to half of it
+/// again, at random, so that a fleet's instances do not probe together). Then up to `probes`
+/// calls go through; when they all succeed, traffic resumes, and when one fails, the cool-down
+/// starts again. A single-device client never fails fast.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailFast {
+    /// Whether the service fails fast at all (default true).
+    pub enabled: bool,
+    /// Failed requests in a row that stop traffic (2 to 10,000; default 20).
+    pub failures: u32,
+    /// The wait before probes (100 ms to 5 min; default 1 s).
+    pub cool_down: Duration,
+    /// Successful probes that resume traffic (1 to 100; default 3).
+    pub probes: u32,
+}
+
+impl Default for FailFast {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            failures: 20,
+            cool_down: Duration::from_secs(1),
+            probes: 3,
+        }
+    }
+}
+
+impl FailFast {
+    /// Never fail fast: every call makes its attempts.
+    pub fn off() -> Self {
+        Self {
+            enabled: false,
+            ..Self::default()
+        }
+    }
+
+    pub(crate) fn check(&self) -> Result<(), PassError> {
+        if !(2..=10_000).contains(&self.failures) {
+            return Err(PassError::config(
+                "fail_fast.failures",
+                "must be 2 to 10,000",
+            ));
+        }
+        if self.cool_down < Duration::from_millis(100) || self.cool_down > Duration::from_secs(300)
+        {
+            return Err(PassError::config(
+                "fail_fast.cool_down",
+                "must be 100 ms to 5 min",
+            ));
+        }
+        if !(1..=100).contains(&self.probes) {
+            return Err(PassError::config("fail_fast.probes", "must be 1 to 100"));
+        }
+        Ok(())
+    }
+}

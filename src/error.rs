@@ -400,6 +400,14 @@ pub enum PassError {
     /// The host's storage failed in a way the SDK cannot work around.
     #[error("storage error: {0}")]
     Storage(String),
+    /// A service is failing fast: Adobe Pass failed too many requests in a row (see
+    /// [`FailFast`](crate::FailFast)), so the call was not sent. The next probe goes in
+    /// `retry_after`.
+    #[error("Adobe Pass is unavailable; the next probe goes in {} ms", .retry_after.as_millis())]
+    Unavailable {
+        /// How long until the service sends a probe.
+        retry_after: Duration,
+    },
 }
 
 impl PassError {
@@ -408,7 +416,10 @@ impl PassError {
     /// are not retryable.
     pub fn is_retryable(&self) -> bool {
         match self {
-            PassError::Network(_) | PassError::Timeout(_) | PassError::Throttled => true,
+            PassError::Network(_)
+            | PassError::Timeout(_)
+            | PassError::Throttled
+            | PassError::Unavailable { .. } => true,
             PassError::Server { status, error } => {
                 *status >= 500
                     || *status == 429

@@ -15,13 +15,14 @@ use crate::digest::{hex, sha256};
 use crate::error::PassError;
 use crate::model::Profile;
 use crate::pace::{BoxFuture, IpPace, SharedPace};
+use crate::seal::{Sealer, Unreadable};
 use crate::sso::IdentityKeys;
 use crate::time::{now_ms, Instant};
 use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Where and how a fleet keeps its shared state.
@@ -30,6 +31,9 @@ pub(crate) struct FleetSettings {
     pub url: String,
     pub instances: u32,
     pub timeout: Duration,
+    /// How values that hold a secret (the credentials, the token, devices' profiles) are
+    /// written: sealed, or in plain text when set so explicitly.
+    pub sealer: Sealer,
 }
 
 /// The reserving GCRA: books the next slot of a device's pace and answers how many
@@ -80,6 +84,12 @@ pub(crate) struct Fleet {
     recovered_at: AtomicI64,
     /// Redis commands sent (for benchmarks).
     round_trips: AtomicU64,
+    sealer: Sealer,
+    /// Whether a value that did not open was logged.
+    unreadable_warned: AtomicBool,
+    /// The token last read or written: its digest and the value as stored, so that a 401 can
+    /// forget exactly that value (sealed values differ for each write).
+    token_seen: Mutex<Option<([u8; 32], String)>>,
 }
 
 impl Fleet {
@@ -90,6 +100,13 @@ impl Fleet {
         base: &str,
         rate: RateLimit,
     ) -> Result<Self, PassError> {
+        // The connection's task is spawned on the runtime that builds the fleet.
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(PassError::config(
+                "redis",
+                "a fleet is built inside a Tokio runtime",
+            ));
+        }
         let client = redis::Client::open(settings.url.as_str()).map_err(|e| {
             PassError::config("redis", format!("not a Redis URL: {}", e.category()))
         })?;
@@ -112,6 +129,9 @@ impl Fleet {
             warned: AtomicBool::new(false),
             recovered_at: AtomicI64::new(0),
             round_trips: AtomicU64::new(0),
+            sealer: settings.sealer.clone(),
+            unreadable_warned: AtomicBool::new(false),
+            token_seen: Mutex::new(None),
         })
     }
 
@@ -143,6 +163,7 @@ impl Fleet {
             return None;
         }
         self.round_trips.fetch_add(1, Ordering::Relaxed);
+        crate::telemetry::redis_round_trip();
         match crate::time::timeout(self.timeout, cmd(self.conn.clone())).await {
             Ok(Ok(v)) => {
                 if self.warned.swap(false, Ordering::Relaxed) {
@@ -154,10 +175,14 @@ impl Fleet {
             other => {
                 let why = match other {
                     Ok(Err(e)) => format!("{} {e}", e.category()),
-                    _ => "no answer in time".to_string(),
+                    _ => {
+                        crate::telemetry::redis_timeout();
+                        "no answer in time".to_string()
+                    }
                 };
                 self.down_until.store(now_ms() + 1000, Ordering::Relaxed);
                 if !self.warned.swap(true, Ordering::Relaxed) {
+                    crate::telemetry::redis_fallback();
                     tracing::warn!(
                         error = %why,
                         "Redis cannot be reached; serving from this instance's state and pace until it answers"
@@ -173,6 +198,33 @@ impl Fleet {
             Box::pin(async move { redis::cmd("GET").arg(key).query_async(&mut c).await })
         })
         .await
+    }
+
+    /// A sealed value, opened; one that does not open (another key, changed, plain text) reads
+    /// as missing, so that the instance fetches it again, and is logged once.
+    async fn get_open(&self, key: String) -> Option<Option<String>> {
+        let stored = self.get(key.clone()).await?;
+        Some(stored.and_then(|v| self.open(&key, &v)))
+    }
+
+    fn open(&self, key: &str, stored: &str) -> Option<String> {
+        match self.sealer.open(key, stored) {
+            Ok(v) => Some(v),
+            Err(why) => {
+                crate::telemetry::redis_unreadable();
+                if !self.unreadable_warned.swap(true, Ordering::Relaxed) {
+                    let why = match why {
+                        Unreadable::UnknownKey => "sealed under a key this instance does not have",
+                        Unreadable::Tampered => "not sealed, or changed since it was sealed",
+                    };
+                    tracing::warn!(
+                        key_id = self.sealer.key_id().unwrap_or("none"),
+                        "a value in Redis does not open ({why}); it is read as missing and fetched again"
+                    );
+                }
+                None
+            }
+        }
     }
 
     async fn set_px(&self, key: String, value: String, ttl_ms: i64) -> Option<()> {
@@ -210,12 +262,13 @@ impl Fleet {
     // ---- registration ----
 
     pub async fn load_credentials(&self) -> Option<Option<String>> {
-        self.get(self.key("dcr", "credentials")).await
+        self.get_open(self.key("dcr", "credentials")).await
     }
 
     /// Keeps the credentials for the fleet (no expiry: they are kept forever).
     pub async fn save_credentials(&self, json: String) -> Option<()> {
         let key = self.key("dcr", "credentials");
+        let json = self.sealer.seal(&key, &json);
         self.run(|mut c| {
             Box::pin(async move {
                 redis::cmd("SET")
@@ -229,17 +282,40 @@ impl Fleet {
     }
 
     pub async fn load_token(&self) -> Option<Option<String>> {
-        self.get(self.key("dcr", "token")).await
+        let key = self.key("dcr", "token");
+        let stored = self.get(key.clone()).await?;
+        Some(stored.and_then(|v| {
+            let json = self.open(&key, &v)?;
+            self.saw_token(&json, v);
+            Some(json)
+        }))
     }
 
     pub async fn save_token(&self, json: String, ttl_ms: i64) -> Option<()> {
-        self.set_px(self.key("dcr", "token"), json, ttl_ms).await
+        let key = self.key("dcr", "token");
+        let stored = self.sealer.seal(&key, &json);
+        self.saw_token(&json, stored.clone());
+        self.set_px(key, stored, ttl_ms).await
+    }
+
+    fn saw_token(&self, json: &str, stored: String) {
+        *self.token_seen.lock().unwrap_or_else(|e| e.into_inner()) = Some((sha256(json), stored));
     }
 
     /// Forgets the fleet's token if it is still `json` (after a 401), and the credentials too
     /// when `client` (after `application-registration`).
     pub async fn forget_token(&self, json: String, client: bool) {
         let key = self.key("dcr", "token");
+        let seen = self
+            .token_seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        // The value as stored, which is what the script compares.
+        let json = match seen {
+            Some((digest, stored)) if digest == sha256(&json) => stored,
+            _ => self.sealer.seal(&key, &json),
+        };
         let script = self.forget_if.clone();
         self.run::<i64>(|mut c| {
             Box::pin(async move { script.key(key).arg(json).invoke_async(&mut c).await })
@@ -278,7 +354,7 @@ impl Fleet {
 
     /// Replaces a device's local state with the fleet's (when Redis answers).
     pub async fn load_device(&self, id: &str, state: &DeviceState) {
-        let Some(found) = self.get(self.key("device", id)).await else {
+        let Some(found) = self.get_open(self.key("device", id)).await else {
             return;
         };
         apply_saved(found.as_deref(), state);
@@ -314,6 +390,7 @@ impl Fleet {
         let key = self.key("device", id);
         match (until, serde_json::to_string(&saved)) {
             (Some(until), Ok(json)) => {
+                let json = self.sealer.seal(&key, &json);
                 self.set_px(key, json, until - now).await;
             }
             _ => {

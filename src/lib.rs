@@ -67,17 +67,21 @@ mod error;
 pub mod ffi;
 #[cfg(feature = "redis")]
 mod fleet;
+mod guard;
 pub mod http;
 mod model;
 mod pace;
 #[cfg(feature = "service")]
 mod packed;
 mod registration;
+#[cfg(feature = "redis")]
+mod seal;
 mod secret;
 #[cfg(feature = "service")]
 pub mod service;
 mod sso;
 mod storage;
+mod telemetry;
 mod time;
 mod transport;
 
@@ -86,7 +90,8 @@ pub use api::temppass::{hash_identifier, ManagementClient, ResetTarget, TempPass
 pub use builder::PassClientBuilder;
 pub use client::{PassClient, MAX_ID_BYTES};
 pub use config::{
-    DeviceInfo, Environment, RateLimit, RetryPolicy, HARDWARE_TYPES, MAX_DEVICE_INFO, OS_NAMES,
+    DeviceInfo, Environment, FailFast, RateLimit, RetryBudget, RetryPolicy, HARDWARE_TYPES,
+    MAX_DEVICE_INFO, OS_NAMES,
 };
 pub use device::{MAX_PERMITS, MAX_PROFILES};
 pub use error::{EnhancedError, ErrorAction, ErrorCode, PassError};

@@ -33,13 +33,21 @@ pub(crate) async fn paced(
     deadline: Instant,
     mut next: impl FnMut() -> Option<Duration>,
 ) -> Result<(), PassError> {
+    let mut waited = None;
     loop {
         match next() {
-            None => return Ok(()),
+            None => break,
             Some(w) if Instant::now() + w > deadline => return Err(PassError::Throttled),
-            Some(w) => crate::time::sleep(w).await,
+            Some(w) => {
+                waited.get_or_insert_with(Instant::now);
+                crate::time::sleep(w).await
+            }
         }
     }
+    if let Some(since) = waited {
+        crate::telemetry::pacing_wait(since.elapsed());
+    }
+    Ok(())
 }
 
 /// The client-side token bucket and the silence after a 429.

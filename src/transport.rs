@@ -4,6 +4,7 @@
 
 use crate::config::{RateLimit, RetryPolicy};
 use crate::error::{EnhancedError, ErrorAction, PassError};
+use crate::guard::{Guard, Health};
 use crate::http::{
     HeaderMap, HeaderName, HeaderValue, HttpRequest, HttpTransport, Method, TransportError,
 };
@@ -110,6 +111,16 @@ fn http_request(req: Request, timeout: Duration, max_body: usize) -> HttpRequest
     }
 }
 
+/// How an attempt's outcome counts for fail-fast: only 5xx, timeouts and connection errors
+/// count against the service.
+fn health(outcome: &Result<Outcome, PassError>) -> Health {
+    match outcome {
+        Ok(Outcome::Retry(PassError::Timeout(_) | PassError::Network(_))) => Health::Down,
+        Ok(Outcome::Retry(PassError::Server { status, .. })) if *status >= 500 => Health::Down,
+        _ => Health::Up,
+    }
+}
+
 /// Sends requests with the retry policy.
 pub(crate) struct Transport {
     http: Arc<dyn HttpTransport>,
@@ -119,6 +130,8 @@ pub(crate) struct Transport {
     max_body: usize,
     jitter: RandomState,
     counter: AtomicU64,
+    /// A service's retry budget and fail-fast state (none for a single device).
+    guard: Option<Guard>,
 }
 
 enum Outcome {
@@ -142,7 +155,19 @@ impl Transport {
             max_body,
             jitter: RandomState::new(),
             counter: AtomicU64::new(0),
+            guard: None,
         }
+    }
+
+    /// Shares a retry budget and fail-fast across every call of this pipeline (a service's).
+    pub fn with_guard(mut self, guard: Guard) -> Self {
+        self.guard = Some(guard);
+        self
+    }
+
+    /// Whether the service fails fast now, and for about how long (`None`: it does not).
+    pub fn failing_fast(&self) -> Option<Duration> {
+        self.guard.as_ref().and_then(Guard::failing_fast)
     }
 
     /// The deadline of a call starting now.
@@ -159,7 +184,8 @@ impl Transport {
     /// Sends with retries for transient failures, at the transport's own pace. Non-retryable
     /// answers (2xx, 4xx) come back as `Ok`; exhausted retries come back as the last error.
     pub async fn send(&self, req: &Request, deadline: Instant) -> Result<Answer, PassError> {
-        self.send_paced(&|| req.clone(), deadline, &self.pacing)
+        let endpoint = crate::telemetry::endpoint(&req.method, &req.path);
+        self.send_paced(&|| req.clone(), deadline, &self.pacing, endpoint)
             .await
     }
 
@@ -170,6 +196,28 @@ impl Transport {
         make: &(dyn Fn() -> Request + Sync),
         deadline: Instant,
         pacing: &Pacing,
+        endpoint: &'static str,
+    ) -> Result<Answer, PassError> {
+        let span = crate::telemetry::span(endpoint);
+        let mut ticket = match &self.guard {
+            Some(g) => Some(g.admit()?),
+            None => None,
+        };
+        crate::telemetry::call(endpoint);
+        tracing::Instrument::instrument(
+            self.attempts(make, deadline, pacing, endpoint, &mut ticket),
+            span,
+        )
+        .await
+    }
+
+    async fn attempts(
+        &self,
+        make: &(dyn Fn() -> Request + Sync),
+        deadline: Instant,
+        pacing: &Pacing,
+        endpoint: &'static str,
+        ticket: &mut Option<crate::guard::Ticket<'_>>,
     ) -> Result<Answer, PassError> {
         let mut attempt = 0;
         loop {
@@ -190,8 +238,11 @@ impl Transport {
                     path,
                 )
             };
-            let outcome = self.attempt(send, path, timeout, pacing).await?;
-            let error = match outcome {
+            let outcome = self.attempt(send, path, timeout, pacing, endpoint).await;
+            if let Some(t) = ticket.as_mut() {
+                t.record(health(&outcome));
+            }
+            let error = match outcome? {
                 Outcome::Done(a) => return Ok(a),
                 Outcome::Retry(e) => e,
             };
@@ -202,6 +253,13 @@ impl Transport {
             if Instant::now() + backoff >= deadline {
                 return Err(error);
             }
+            if let (Some(g), Some(t)) = (&self.guard, ticket.as_ref()) {
+                if !g.retry(t) {
+                    tracing::debug!(attempt, "no retry: the service's retry budget is spent");
+                    return Err(error);
+                }
+            }
+            crate::telemetry::retry(endpoint);
             tracing::debug!(attempt, ?backoff, "retrying after a transient failure");
             crate::time::sleep(backoff).await;
         }
@@ -226,6 +284,7 @@ impl Transport {
         path: String,
         timeout: Duration,
         pacing: &Pacing,
+        endpoint: &'static str,
     ) -> Result<Outcome, PassError> {
         let started = Instant::now();
         // The transport's own timeout bounds the exchange; this one guards against a transport
@@ -256,16 +315,20 @@ impl Transport {
                 )));
             }
             Err(TransportError::Timeout) => {
+                crate::telemetry::request(endpoint, "timeout");
                 tracing::debug!(path = %path, "request timed out");
                 return Ok(Outcome::Retry(PassError::Timeout(started.elapsed())));
             }
             Err(TransportError::Connect(e) | TransportError::Other(e)) => {
+                crate::telemetry::request(endpoint, "network");
                 tracing::debug!(path = %path, "request failed: {e}");
                 return Ok(Outcome::Retry(PassError::Network(e)));
             }
         };
+        crate::telemetry::request(endpoint, crate::telemetry::class(answer.status));
         tracing::debug!(path = %path, status = answer.status, "answer");
         if answer.status == 429 {
+            crate::telemetry::throttled();
             pacing.silence().await;
             return Ok(Outcome::Retry(PassError::Throttled));
         }

@@ -15,6 +15,8 @@ use tvpass_emulator::{Emulator, EmulatorConfig, DEFAULT_SOFTWARE_STATEMENT};
 
 const SP: &str = "REF30";
 const MVPD: &str = "Cablevision";
+/// The fleet's key (32 bytes in base64), as an operator sets it in `TVPASS_FLEET_KEY`.
+const KEY: &str = "q83vEjRWeJBxI0VniavN7/8SNFZ4kHEjRWeJq83vEjQ=";
 
 /// A Redis server of its own, on a loopback port, without persistence.
 struct Redis {
@@ -106,6 +108,7 @@ fn fleet(emu: &Emulator, redis: &Redis) -> Vec<PassService> {
                     ..RetryPolicy::default()
                 })
                 .redis(redis.url())
+                .fleet_key(KEY)
                 .fleet_instances(3)
                 // 1,000 devices, three instances, the emulator and Redis share two cores.
                 .redis_timeout(Duration::from_secs(2))
@@ -350,4 +353,219 @@ async fn a_single_sign_on_device_is_asked_for_its_profiles_once_across_the_fleet
     let other = device(5).service_token(service_token("programmer-user-10"));
     fleet[2].device(other).unwrap().profiles().await.unwrap();
     assert_eq!(emu.count("/api/v2/REF30/profiles"), 2);
+}
+
+/// Every key and value in the Redis server, read as an operator (or an intruder) reads them.
+fn dump(redis: &Redis) -> Vec<(String, String)> {
+    let cli = |args: &[&str]| {
+        let out = Command::new("redis-cli")
+            .args(["-p", &redis.port.to_string(), "--no-raw"])
+            .args(args)
+            .output()
+            .expect("redis-cli (Debian's redis-tools) must be installed");
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    cli(&["--scan"])
+        .lines()
+        .map(|k| k.trim_matches('"').to_string())
+        .filter(|k| !k.is_empty())
+        .map(|k| {
+            let v = cli(&["GET", &k]);
+            (k, v)
+        })
+        .collect()
+}
+
+fn set(redis: &Redis, key: &str, value: &str) {
+    let ok = Command::new("redis-cli")
+        .args(["-p", &redis.port.to_string(), "SET", key, value])
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+}
+
+fn instance(emu: &Emulator, redis: &Redis, key: &str, previous: Option<&str>) -> PassService {
+    let b = PassService::builder()
+        .environment(Environment::Custom(emu.base_url()))
+        .service_provider(SP)
+        .software_statement(DEFAULT_SOFTWARE_STATEMENT)
+        .redis(redis.url())
+        .fleet_key(key)
+        .redis_timeout(Duration::from_secs(2));
+    match previous {
+        Some(p) => b.fleet_previous_key(p),
+        None => b,
+    }
+    .build()
+    .unwrap()
+}
+
+/// The value of `name` in an `application/x-www-form-urlencoded` body.
+fn form_value(body: &str, name: &str) -> String {
+    url::form_urlencoded::parse(body.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_are_sealed_in_redis_and_a_value_that_does_not_open_is_fetched_again() {
+    const NEW_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let capture = logs();
+    let redis = Redis::start();
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let a = instance(&emu, &redis, KEY, None);
+    let c = a.device(device(1)).unwrap();
+    let s = c.create_session(MVPD).await.unwrap();
+    let mut attributes = serde_json::Map::new();
+    attributes.insert("userID".into(), "subscriber-7be1c2d9".into());
+    attributes.insert("zip".into(), "zip-90210-private".into());
+    emu.complete_authentication(s.code.as_deref().unwrap(), attributes)
+        .unwrap();
+    c.await_profile(&s).await.unwrap();
+    assert!(c.preauthorize(MVPD, &["news"]).await.unwrap()[0].is_permit());
+    drop(c);
+
+    // What an intruder reading Redis sees: no secret, no token, no attribute value.
+    let requests = emu.requests();
+    let token_body = &requests
+        .iter()
+        .find(|r| r.path == "/o/client/token")
+        .unwrap()
+        .body;
+    let secrets = [
+        form_value(token_body, "client_secret"),
+        form_value(token_body, "client_id"),
+        requests
+            .iter()
+            .find_map(|r| r.headers.iter().find(|(k, _)| k == "authorization"))
+            .map(|(_, v)| v.trim_start_matches("Bearer ").to_string())
+            .unwrap(),
+        "subscriber-7be1c2d9".into(),
+        "zip-90210-private".into(),
+        "client_secret".into(),
+        "access_token".into(),
+        "userID".into(),
+    ];
+    let values = dump(&redis);
+    let sealed: Vec<_> = values
+        .iter()
+        .filter(|(k, _)| {
+            k.contains(":dcr:credentials") || k.contains(":dcr:token") || k.contains(":device:")
+        })
+        .collect();
+    assert_eq!(sealed.len(), 3, "{values:?}");
+    for (k, v) in &values {
+        for s in &secrets {
+            assert!(!v.contains(s.as_str()), "{k} shows a secret in clear text");
+        }
+    }
+    for (k, v) in &sealed {
+        assert!(v.trim_matches('"').starts_with("tvp1."), "{k}: {v}");
+    }
+
+    // Rotation: an instance with the new key, and the old one to read, needs nothing again.
+    let b = instance(&emu, &redis, NEW_KEY, Some(KEY));
+    let before = emu.requests().len();
+    assert_eq!(
+        b.device(device(1)).unwrap().profiles().await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        emu.requests().len(),
+        before,
+        "served from the fleet's state"
+    );
+    let warnings = |t: &str| t.matches("does not open").count();
+    assert_eq!(warnings(&capture.text()), 0);
+
+    // A tampered device value reads as missing: the profiles are asked for again.
+    let (device_key, device_value) = values.iter().find(|(k, _)| k.contains(":device:")).unwrap();
+    let mut tampered = device_value.trim_matches('"').to_string().into_bytes();
+    let mid = tampered.len() / 2;
+    tampered[mid] = if tampered[mid] == b'x' { b'y' } else { b'x' };
+    set(&redis, device_key, &String::from_utf8(tampered).unwrap());
+    let c = instance(&emu, &redis, KEY, None);
+    let profiles = emu.count(&format!("/api/v2/{SP}/profiles"));
+    assert_eq!(
+        c.device(device(1)).unwrap().profiles().await.unwrap().len(),
+        1
+    );
+    assert_eq!(emu.count(&format!("/api/v2/{SP}/profiles")), profiles + 1);
+    assert_eq!(warnings(&capture.text()), 1, "one warning");
+
+    // A token sealed under a key this instance lacks reads as missing: it fetches a new one.
+    let token_key = values
+        .iter()
+        .find(|(k, _)| k.contains(":dcr:token"))
+        .map(|(k, _)| k.clone())
+        .unwrap();
+    set(
+        &redis,
+        &token_key,
+        "tvp1.00c0ffee.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    );
+    let d = instance(&emu, &redis, KEY, None);
+    d.device(device(2))
+        .unwrap()
+        .create_session(MVPD)
+        .await
+        .unwrap();
+    assert_eq!(emu.count("/o/client/token"), 2, "a new token for the fleet");
+    assert_eq!(
+        emu.count("/o/client/register"),
+        1,
+        "the credentials still open"
+    );
+    assert_eq!(
+        warnings(&capture.text()),
+        2,
+        "one warning from each instance"
+    );
+    let stored = dump(&redis);
+    let token = stored.iter().find(|(k, _)| *k == token_key).unwrap();
+    assert!(token.1.trim_matches('"').starts_with("tvp1."));
+}
+
+#[test]
+fn a_fleet_built_outside_a_runtime_is_an_error_not_a_panic() {
+    let built = PassService::builder()
+        .service_provider(SP)
+        .software_statement(DEFAULT_SOFTWARE_STATEMENT)
+        .redis("redis://127.0.0.1:9/0")
+        .fleet_key(KEY)
+        .build();
+    assert!(
+        matches!(
+            built,
+            Err(tvpass::PassError::InvalidConfiguration {
+                setting: "redis",
+                ..
+            })
+        ),
+        "{built:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_fleet_without_a_key_does_not_start_unless_told_to_keep_plain_text() {
+    let b = || {
+        PassService::builder()
+            .service_provider(SP)
+            .software_statement(DEFAULT_SOFTWARE_STATEMENT)
+            .redis("redis://127.0.0.1:9/0")
+    };
+    match b().build() {
+        Err(tvpass::PassError::InvalidConfiguration { setting, reason }) => {
+            assert_eq!(setting, "fleet_key");
+            assert!(reason.contains("insecure_plaintext"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    for bad in ["not base64!", "c2hvcnQ="] {
+        assert!(b().fleet_key(bad).build().is_err(), "{bad}");
+    }
+    b().insecure_plaintext().build().unwrap();
+    b().fleet_key(KEY).build().unwrap();
 }

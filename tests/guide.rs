@@ -281,12 +281,14 @@ async fn a_fleet_in_redis() -> Result<(), Box<dyn Error>> {
     let software_statement = DEFAULT_SOFTWARE_STATEMENT;
     // Nothing listens there: the service serves from its own state, as when Redis is down.
     let redis_url = "redis://127.0.0.1:1/0";
+    let fleet_key = "q83vEjRWeJBxI0VniavN7/8SNFZ4kHEjRWeJq83vEjQ=";
     // guide: fleet
     let service = PassService::builder()
         .environment(environment)
         .service_provider("REF30")
         .software_statement(software_statement)
-        .redis(redis_url) // e.g. "redis://redis.internal:6379/0" (feature `redis`)
+        .redis(redis_url) // e.g. "rediss://:password@redis.internal:6380/0" (feature `redis`)
+        .fleet_key(fleet_key) // 32 bytes in base64: seals the secrets the fleet keeps in Redis
         .fleet_instances(3) // while Redis is away, each instance keeps a third of each pace
         .build()?; // connects on first use; a Redis that cannot answer is never an error
                    // end guide

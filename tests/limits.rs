@@ -563,6 +563,7 @@ async fn fleet_bounds_are_taken_within_their_range() {
             .service_provider("REF30")
             .software_statement("statement")
             .redis("redis://127.0.0.1:9")
+            .insecure_plaintext()
     };
     for (n, ok) in [
         (0, false),

@@ -242,6 +242,8 @@ impl PassClient {
                 }
             }
         }
+        crate::telemetry::cache("permits", true, cached.len());
+        crate::telemetry::cache("permits", false, missing.len());
         let batches: Vec<Vec<String>> = missing.chunks(inner.batch).map(|c| c.to_vec()).collect();
         let results: Vec<Result<Vec<Decision>, PassError>> = stream::iter(batches)
             .map(|b| {

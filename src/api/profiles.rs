@@ -154,6 +154,7 @@ impl PassClient {
         self.fleet_load().await;
         if self.cache_answers() {
             let cached = self.cached_profiles();
+            crate::telemetry::cache("profiles", !cached.is_empty(), 1);
             if !cached.is_empty() {
                 return Ok(cached);
             }
@@ -184,8 +185,10 @@ impl PassClient {
             let all = self.refresh_profiles().await?;
             return Ok(all.into_iter().find(|p| p.mvpd == mvpd));
         }
-        if let Some(p) = self.cached_profiles().into_iter().find(|p| p.mvpd == mvpd) {
-            return Ok(Some(p));
+        let found = self.cached_profiles().into_iter().find(|p| p.mvpd == mvpd);
+        crate::telemetry::cache("profiles", found.is_some(), 1);
+        if found.is_some() {
+            return Ok(found);
         }
         let inner = &self.inner;
         let answer = inner

@@ -100,6 +100,13 @@ pub enum PassError {
         /// Description.
         reason: String,
     },
+    /// A service is failing fast while Adobe Pass is down; the next probe goes in
+    /// `retry_after_ms`. A device app's client never fails fast.
+    #[error("unavailable; next probe in {retry_after_ms} ms")]
+    Unavailable {
+        /// Milliseconds until the next probe.
+        retry_after_ms: u64,
+    },
 }
 
 impl From<core::PassError> for PassError {
@@ -123,6 +130,9 @@ impl From<core::PassError> for PassError {
             E::SessionReplaced => Self::SessionReplaced,
             E::Cancelled => Self::Cancelled,
             E::Storage(reason) => Self::Storage { reason },
+            E::Unavailable { retry_after } => Self::Unavailable {
+                retry_after_ms: retry_after.as_millis().min(u128::from(u64::MAX)) as u64,
+            },
         }
     }
 }

@@ -228,6 +228,10 @@ impl CacheSlot {
 impl DeviceHome for CacheSlot {
     fn release(&self, state: &Arc<DeviceState>) {
         self.cache.release(self.key, state, self.version);
+        crate::telemetry::cached(
+            self.cache.count.load(Ordering::Relaxed),
+            self.cache.bytes.load(Ordering::Relaxed),
+        );
     }
 
     #[cfg(feature = "redis")]

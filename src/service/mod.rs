@@ -15,7 +15,7 @@ mod cache;
 
 use crate::builder::PassClientBuilder;
 use crate::client::{check_id, Inner, PassClient, Shared};
-use crate::config::{DeviceInfo, Environment, RateLimit, RetryPolicy};
+use crate::config::{DeviceInfo, Environment, FailFast, RateLimit, RetryBudget, RetryPolicy};
 use crate::error::PassError;
 use crate::http::{HeaderValue, HttpTransport};
 use crate::pace::{IpPaces, Pacing};
@@ -102,12 +102,18 @@ pub struct PassServiceBuilder {
     client: PassClientBuilder,
     max_devices: usize,
     max_cache_bytes: usize,
+    retry_budget: RetryBudget,
+    fail_fast: FailFast,
     #[cfg(feature = "redis")]
     redis: Option<crate::fleet::FleetSettings>,
     #[cfg(feature = "redis")]
     instances: u32,
     #[cfg(feature = "redis")]
     redis_timeout: Option<Duration>,
+    #[cfg(feature = "redis")]
+    fleet_keys: Vec<Secret>,
+    #[cfg(feature = "redis")]
+    insecure_plaintext: bool,
 }
 
 impl std::fmt::Debug for PassServiceBuilder {
@@ -116,6 +122,8 @@ impl std::fmt::Debug for PassServiceBuilder {
             .field("client", &self.client)
             .field("max_devices", &self.max_devices)
             .field("max_cache_bytes", &self.max_cache_bytes)
+            .field("retry_budget", &self.retry_budget)
+            .field("fail_fast", &self.fail_fast)
             .finish_non_exhaustive()
     }
 }
@@ -231,6 +239,20 @@ impl PassServiceBuilder {
         self
     }
 
+    /// The retry budget every device shares (default: retries add at most 10 % of the calls of
+    /// the last 10 s, or 5 a second if that is more). See [`RetryBudget`].
+    pub fn retry_budget(mut self, budget: RetryBudget) -> Self {
+        self.retry_budget = budget;
+        self
+    }
+
+    /// When the service stops sending while Adobe Pass is down (default: after 20 failed
+    /// requests in a row, for 1 s to 1.5 s, then 3 probes). See [`FailFast`].
+    pub fn fail_fast(mut self, fail_fast: FailFast) -> Self {
+        self.fail_fast = fail_fast;
+        self
+    }
+
     /// Shares the fleet's state in Redis (feature `redis`), e.g. `redis://127.0.0.1:6379/0`:
     /// client credentials, the access token, each device's profiles and Permits and its pace.
     /// The connection opens on first use; building never waits for Redis.
@@ -240,6 +262,7 @@ impl PassServiceBuilder {
             url: String::new(),
             instances: 1,
             timeout: Duration::from_millis(250),
+            sealer: crate::seal::Sealer::plaintext(),
         });
         settings.url = url.into();
         self.redis = Some(settings);
@@ -263,6 +286,67 @@ impl PassServiceBuilder {
         self
     }
 
+    /// The key that seals the fleet's values in Redis (feature `redis`): 32 bytes in base64,
+    /// e.g. from `openssl rand -base64 32`. The client credentials, the access token and
+    /// devices' profiles are sealed with AES-256-GCM under it; anyone who reads Redis without
+    /// it learns nothing of them. Required with [`redis`](Self::redis), unless
+    /// [`insecure_plaintext`](Self::insecure_plaintext).
+    #[cfg(feature = "redis")]
+    pub fn fleet_key(mut self, base64_key: impl Into<String>) -> Self {
+        let key = Secret::new(base64_key);
+        match self.fleet_keys.first_mut() {
+            Some(first) => *first = key,
+            None => self.fleet_keys.push(key),
+        }
+        self
+    }
+
+    /// A key values may still be sealed with (feature `redis`): values sealed with it are read,
+    /// and written again under [`fleet_key`](Self::fleet_key). Rotating: give every instance
+    /// the new key and the old one as previous; drop the old one once its values have expired
+    /// or been written again (the credentials are written again only when the fleet
+    /// registers, so keep the old key until then, or until a new registration is fine).
+    #[cfg(feature = "redis")]
+    pub fn fleet_previous_key(mut self, base64_key: impl Into<String>) -> Self {
+        if self.fleet_keys.is_empty() {
+            // The current key's place, kept for fleet_key.
+            self.fleet_keys.push(Secret::new(""));
+        }
+        self.fleet_keys.push(Secret::new(base64_key));
+        self
+    }
+
+    /// Keeps the fleet's values in Redis in plain text (feature `redis`): anyone who can read
+    /// that Redis can then use the programmer's registration. Only for a Redis no one else can
+    /// reach, such as a test's.
+    #[cfg(feature = "redis")]
+    pub fn insecure_plaintext(mut self) -> Self {
+        self.insecure_plaintext = true;
+        self
+    }
+
+    #[cfg(feature = "redis")]
+    fn sealer(&self) -> Result<crate::seal::Sealer, PassError> {
+        use crate::seal::{decode_key, Sealer};
+        let current = self.fleet_keys.first().map(Secret::expose).unwrap_or("");
+        if current.is_empty() {
+            if self.insecure_plaintext {
+                tracing::warn!("the fleet keeps its values in Redis in plain text");
+                return Ok(Sealer::plaintext());
+            }
+            return Err(PassError::config(
+                "fleet_key",
+                "required with redis: 32 bytes in base64 (or insecure_plaintext, explicitly)",
+            ));
+        }
+        let current = decode_key(current, "fleet_key")?;
+        let previous = self.fleet_keys[1..]
+            .iter()
+            .map(|k| decode_key(k.expose(), "fleet_previous_key"))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Sealer::new(&current, &previous))
+    }
+
     /// Checks every setting and builds the service.
     pub fn build(self) -> Result<PassService, PassError> {
         if !(1..=10_000_000).contains(&self.max_devices) {
@@ -274,8 +358,11 @@ impl PassServiceBuilder {
                 "must be at least 64 KiB",
             ));
         }
+        self.retry_budget.check()?;
+        self.fail_fast.check()?;
+        let guard = crate::guard::Guard::new(self.retry_budget.clone(), self.fail_fast.clone());
         #[allow(unused_mut)]
-        let (mut shared, _store) = self.client.build_service_part()?;
+        let (mut shared, _store) = self.client.build_service_part(guard)?;
         #[allow(unused_mut)]
         let mut device_rate = self.client.rate_limit_setting();
         #[cfg(feature = "redis")]
@@ -284,6 +371,7 @@ impl PassServiceBuilder {
                 let mut settings = settings.clone();
                 settings.instances = self.instances;
                 settings.timeout = self.redis_timeout.unwrap_or(settings.timeout);
+                settings.sealer = self.sealer()?;
                 if !(1..=1000).contains(&settings.instances) {
                     return Err(PassError::config("fleet_instances", "must be 1 to 1,000"));
                 }
@@ -348,12 +436,18 @@ impl PassService {
             client: PassClientBuilder::default(),
             max_devices: 100_000,
             max_cache_bytes: 64 * 1024 * 1024,
+            retry_budget: RetryBudget::default(),
+            fail_fast: FailFast::default(),
             #[cfg(feature = "redis")]
             redis: None,
             #[cfg(feature = "redis")]
             instances: 1,
             #[cfg(feature = "redis")]
             redis_timeout: None,
+            #[cfg(feature = "redis")]
+            fleet_keys: Vec::new(),
+            #[cfg(feature = "redis")]
+            insecure_plaintext: false,
         }
     }
 
@@ -428,6 +522,12 @@ impl PassService {
     #[cfg(feature = "redis")]
     pub fn redis_round_trips(&self) -> u64 {
         self.fleet.as_ref().map_or(0, |f| f.round_trips())
+    }
+
+    /// Whether calls fail fast now (see [`FailFast`]), and for about how long until the next
+    /// probe (zero while probes are out); `None` while calls go through.
+    pub fn failing_fast(&self) -> Option<Duration> {
+        self.shared.transport.failing_fast()
     }
 
     /// How many devices' state is kept now.

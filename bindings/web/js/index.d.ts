@@ -77,6 +77,8 @@ export type LogLevel = "error" | "warn" | "info" | "debug" | "trace";
 export class PassError extends Error {
   readonly code: string; readonly setting?: string; readonly status?: number;
   readonly errorCode?: string; readonly action?: string;
+  /** `UnavailableError`: milliseconds until a failing-fast service probes again. */
+  readonly retryAfterMs?: number;
 }
 export class InvalidConfigurationError extends PassError {}
 export class NetworkError extends PassError {}
@@ -88,6 +90,8 @@ export class RegistrationRejectedError extends PassError {}
 export class AuthenticationExpiredError extends PassError {}
 export class SessionReplacedError extends PassError {}
 export class StorageError extends PassError {}
+/** A service failing fast while Adobe Pass is down (a device's client never is). */
+export class UnavailableError extends PassError {}
 
 /**
  * Loads the SDK once: the WebAssembly module (from `input`, or by default from beside the package),

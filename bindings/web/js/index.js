@@ -17,7 +17,7 @@ export class PassError extends Error {
     super(message);
     this.name = "PassError";
     this.code = details.code ?? "other";
-    for (const key of ["setting", "status", "errorCode", "action"]) {
+    for (const key of ["setting", "status", "errorCode", "action", "retryAfterMs"]) {
       if (details[key] !== undefined) this[key] = details[key];
     }
   }
@@ -32,6 +32,7 @@ export class RegistrationRejectedError extends PassError {}
 export class AuthenticationExpiredError extends PassError {}
 export class SessionReplacedError extends PassError {}
 export class StorageError extends PassError {}
+export class UnavailableError extends PassError {}
 
 const classes = {
   invalidConfiguration: InvalidConfigurationError,
@@ -44,6 +45,7 @@ const classes = {
   authenticationExpired: AuthenticationExpiredError,
   sessionReplaced: SessionReplacedError,
   storage: StorageError,
+  unavailable: UnavailableError,
 };
 
 /** The SDK's errors as PassError subclasses; an abort's reason (AbortError) stays as it is. */

@@ -63,6 +63,10 @@ fn js_error(e: &PassError) -> JsValue {
         PassError::SessionReplaced => "sessionReplaced",
         PassError::Cancelled => "cancelled",
         PassError::Storage(_) => "storage",
+        PassError::Unavailable { retry_after } => {
+            set(obj, "retryAfterMs", retry_after.as_millis() as f64);
+            "unavailable"
+        }
         _ => "other",
     };
     set(obj, "code", code);
