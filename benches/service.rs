@@ -11,6 +11,8 @@
 //! RSS may grow at most 5 %, and no call may fail. It writes the samples as CSV and a plot as SVG
 //! to `TVPASS_SOAK_OUT` (default `target/soak`).
 //!
+//! `TVPASS_BENCH_METRICS=1` measures with a Prometheus recorder installed (the cost of metrics).
+//!
 //! `cargo bench --bench service [--features redis] [-- NAME...]` with NAME among `throughput`,
 //! `handle`, `memory`, `soak`, `redis`. Quick mode soaks for 30 s (10 s of warm-up), sampling every
 //! 2 s. `TVPASS_BENCH_QUICK=1` uses 20,000 devices for memory (RSS at
@@ -707,6 +709,14 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .collect();
     let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
+    // With TVPASS_BENCH_METRICS=1 every figure is measured with the SDK's metrics recorded, as
+    // an operator's Prometheus recorder records them (compare the throughput with and without).
+    let metrics = std::env::var("TVPASS_BENCH_METRICS").is_ok_and(|v| v == "1");
+    let recorder = metrics.then(|| {
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .install_recorder()
+            .unwrap()
+    });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -735,6 +745,14 @@ fn main() {
             println!("redis: run with --features redis");
         }
     });
+    if let Some(handle) = recorder {
+        let text = handle.render();
+        let requests = text
+            .lines()
+            .filter(|l| l.starts_with("tvpass_requests_total"))
+            .count();
+        println!("metrics recorded: {requests} series of tvpass_requests_total");
+    }
     if missed.is_empty() {
         println!("all checked targets hold");
     } else {

@@ -110,14 +110,15 @@ if grep -nE '[0-9]{12,} ?ms|Some\(|None\b|\[\]' <<<"$quickstart"; then
   echo "the quickstart prints raw milliseconds or Rust Debug forms" >&2
   exit 1
 fi
-step "cargo test"
+step "cargo test (with the gateway's processes, a redis-server per fleet test, the outage of 500 devices)"
 # Each test binary names its suite (package/binary) in the record.
 TVPASS_EMULATOR_EXCHANGES="$exchanges" cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
-step "server to server: a fleet of three services sharing Redis (a redis-server of its own on a free loopback port), killed and restarted mid-run; the fault matrix through the FFI's foreign transport"
-# One build for both feature sets: the fleet's tests, and the fault matrix through the FFI's
-# foreign transport (same outcomes, same request counts).
-TVPASS_EMULATOR_EXCHANGES="$exchanges" cargo test -p tvpass --features redis,ffi --test fleet --test guide --test service --test fault_matrix --test limits --locked
+step "the fault matrix through the FFI's foreign transport (same outcomes, same request counts)"
+# The workspace's tests above already ran with the redis feature (the gateway turns it on): the
+# fleets of services and of gateway processes, each with a redis-server of its own, the outage,
+# the sealing and the metrics. This build adds the FFI.
+TVPASS_EMULATOR_EXCHANGES="$exchanges" cargo test -p tvpass --features redis,ffi --test fault_matrix --locked
 step "library size, full and mobile (no HTTP or TLS stack in the mobile dependency tree)"
 bash scripts/library-size.sh
 step "Kotlin bindings (JVM, on the full library the jar ships) against the emulator, with the foreign transport figures; the Android library under Robolectric"

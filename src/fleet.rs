@@ -249,6 +249,15 @@ impl Fleet {
         .await
     }
 
+    /// Whether Redis answers a PING now (`false` while it rests after a failure).
+    pub async fn ping(&self) -> bool {
+        self.run::<String>(|mut c| {
+            Box::pin(async move { redis::cmd("PING").query_async(&mut c).await })
+        })
+        .await
+        .is_some()
+    }
+
     /// A device's pace: the fleet's, or `local` while Redis is away.
     pub fn pacer(self: &Arc<Self>, ip: IpAddr, local: IpPace) -> FleetPacer {
         FleetPacer {

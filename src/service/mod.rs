@@ -530,6 +530,17 @@ impl PassService {
         self.shared.transport.failing_fast()
     }
 
+    /// Whether the fleet's Redis answers now (feature `redis`): `None` without a fleet. While
+    /// it does not, the service answers from this instance's state, and tries Redis again at
+    /// most once a second.
+    #[cfg(feature = "redis")]
+    pub async fn redis_reachable(&self) -> Option<bool> {
+        match &self.fleet {
+            Some(f) => Some(f.ping().await),
+            None => None,
+        }
+    }
+
     /// How many devices' state is kept now.
     pub fn cached_devices(&self) -> usize {
         self.cache.devices()

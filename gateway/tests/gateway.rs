@@ -1,14 +1,11 @@
-//! The server-to-server example, driven over HTTP as a device drives it, against the emulator
-//! with its throttling on: the device's id, information, IP and port reach Adobe Pass.
-
-#[allow(dead_code)]
-#[path = "../examples/s2s_gateway.rs"]
-mod gateway;
+//! The gateway in process, driven over HTTP as a device drives it, against the emulator with
+//! its throttling on: the device's id, information, IP and port reach Adobe Pass, and bad
+//! input gets a 4xx.
 
 use base64::Engine;
-use std::net::SocketAddr;
 use tvpass::{DeviceInfo, Environment, PassService};
 use tvpass_emulator::{Emulator, DEFAULT_SOFTWARE_STATEMENT};
+use tvpass_gateway::Gateway;
 
 async fn start(behind_proxy: bool) -> (Emulator, String) {
     let emu = Emulator::start(Default::default()).await.unwrap();
@@ -20,18 +17,13 @@ async fn start(behind_proxy: bool) -> (Emulator, String) {
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = gateway::router(gateway::Gateway {
-        service,
-        behind_proxy,
-    });
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+    let mut gateway = Gateway::new(service);
+    gateway.behind_proxy = behind_proxy;
+    tokio::spawn(tvpass_gateway::serve(
+        listener,
+        gateway,
+        std::future::pending(),
+    ));
     (emu, url)
 }
 
@@ -172,4 +164,117 @@ async fn bad_device_input_is_refused_and_a_proxy_address_is_forwarded_when_trust
         .find(|r| r.path.ends_with("/sessions"))
         .unwrap();
     assert_eq!(session.header("x-forwarded-for"), Some("203.0.113.7"));
+}
+
+/// The gateway with its service and emulator built here, for the limits.
+async fn serve(gateway: Gateway) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(tvpass_gateway::serve(
+        listener,
+        gateway,
+        std::future::pending(),
+    ));
+    url
+}
+
+#[tokio::test]
+async fn oversized_bodies_and_headers_and_slow_calls_get_a_4xx() {
+    let emu = Emulator::start(Default::default()).await.unwrap();
+    let service = PassService::builder()
+        .environment(Environment::Custom(emu.base_url()))
+        .service_provider("REF30")
+        .software_statement(DEFAULT_SOFTWARE_STATEMENT)
+        .build()
+        .unwrap();
+    let mut gateway = Gateway::new(service);
+    gateway.request_timeout = std::time::Duration::from_millis(300);
+    let gw = serve(gateway).await;
+    let http = reqwest::Client::new();
+    let post = |body: serde_json::Value| {
+        http.post(format!("{gw}/v1/preauthorize"))
+            .header("x-device-id", "tv-1")
+            .json(&body)
+    };
+    let resources: Vec<String> = (0..2_000).map(|i| format!("resource-{i}")).collect();
+    let big = post(serde_json::json!({ "mvpd": "Cablevision", "resources": resources }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(big.status(), 413);
+    let headers = post(serde_json::json!({ "mvpd": "Cablevision", "resources": ["news"] }))
+        .header("x-padding", "p".repeat(tvpass_gateway::MAX_HEADERS))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(headers.status(), 431);
+    let not_json = http
+        .post(format!("{gw}/v1/authorize"))
+        .header("x-device-id", "tv-1")
+        .header("content-type", "application/json")
+        .body("{\"mvpd\":")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), 400);
+    // Adobe Pass takes longer than the gateway allows a device call.
+    emu.inject_fault("/api/v2/", tvpass_emulator::Fault::Delay { ms: 2_000 }, 1);
+    let slow = http
+        .post(format!("{gw}/v1/sessions"))
+        .header("x-device-id", "tv-1")
+        .json(&serde_json::json!({ "mvpd": "Cablevision" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(slow.status(), 408);
+}
+
+#[tokio::test]
+async fn a_failing_fast_service_answers_503_with_retry_after() {
+    let emu = Emulator::start(Default::default()).await.unwrap();
+    let service = PassService::builder()
+        .environment(Environment::Custom(emu.base_url()))
+        .service_provider("REF30")
+        .software_statement(DEFAULT_SOFTWARE_STATEMENT)
+        .fail_fast(tvpass::FailFast {
+            failures: 2,
+            cool_down: std::time::Duration::from_secs(5),
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    service.warm_up().await.unwrap();
+    let gw = serve(Gateway::new(service)).await;
+    emu.inject_fault(
+        "/api/v2/",
+        tvpass_emulator::Fault::Status { status: 503 },
+        u32::MAX,
+    );
+    let http = reqwest::Client::new();
+    let call = || {
+        http.post(format!("{gw}/v1/sessions"))
+            .header("x-device-id", "tv-1")
+            .json(&serde_json::json!({ "mvpd": "Cablevision" }))
+            .send()
+    };
+    // The first call's attempts fail; then the service fails fast.
+    assert_eq!(call().await.unwrap().status(), 502);
+    let fast = call().await.unwrap();
+    assert_eq!(fast.status(), 503);
+    let retry_after: u64 = fast.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=8).contains(&retry_after), "{retry_after}");
+    let health: serde_json::Value = http
+        .get(format!("{gw}/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["failingFast"], true, "{health}");
+    assert_eq!(health["redis"], "off", "{health}");
 }
