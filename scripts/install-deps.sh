@@ -18,6 +18,9 @@ command -v llvm-lipo-22 >/dev/null 2>&1 || need_apt+=(llvm-22)
 # The web package's browser test.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+# redis-cli reads the fleet's Redis in the sealing test; openssl makes the TLS test's certificates.
+command -v redis-cli >/dev/null 2>&1 || need_apt+=(redis-tools)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 # The static CLI (x86_64-unknown-linux-musl): ring's C is compiled with musl-gcc.
 command -v musl-gcc >/dev/null 2>&1 || need_apt+=(musl-tools)
 # actionlint checks the workflows' scripts with it.

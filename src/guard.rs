@@ -8,7 +8,7 @@ use crate::error::PassError;
 use crate::time::Instant;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -51,8 +51,8 @@ impl Ticket<'_> {
 impl Drop for Ticket<'_> {
     fn drop(&mut self) {
         if self.probe && !self.settled {
-            let mut b = self.guard.lock();
-            if let State::Probing { in_flight, .. } = &mut b.state {
+            let mut state = self.guard.lock();
+            if let State::Probing { in_flight, .. } = &mut *state {
                 *in_flight = in_flight.saturating_sub(1);
             }
         }
@@ -66,25 +66,57 @@ enum State {
     Probing { in_flight: u32, passed: u32 },
 }
 
-#[derive(Clone, Copy, Default)]
-struct Bucket {
-    second: u64,
-    calls: u32,
-    retries: u32,
+/// Counts per second over the window, lock-free: each slot holds its second in the high 32
+/// bits and its count in the low 32 (a count that races a new second may be lost: the budget is
+/// an estimate, never a hard gate for correctness).
+struct Window([AtomicU64; BUCKETS]);
+
+impl Window {
+    fn new() -> Self {
+        Self([const { AtomicU64::new(0) }; BUCKETS])
+    }
+
+    fn add(&self, second: u64) {
+        let slot = &self.0[(second % BUCKETS as u64) as usize];
+        let tag = (second & 0xffff_ffff) << 32;
+        let v = slot.load(Ordering::Relaxed);
+        if v & !0xffff_ffff == tag {
+            slot.fetch_add(1, Ordering::Relaxed);
+        } else if slot
+            .compare_exchange(v, tag | 1, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            slot.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The count of the last 10 seconds, `second` included.
+    fn sum(&self, second: u64) -> u64 {
+        self.0
+            .iter()
+            .map(|slot| slot.load(Ordering::Relaxed))
+            .filter(|v| {
+                let s = v >> 32;
+                s <= (second & 0xffff_ffff) && s + (BUCKETS as u64) > (second & 0xffff_ffff)
+            })
+            .map(|v| v & 0xffff_ffff)
+            .sum()
+    }
 }
 
-struct Inner {
-    buckets: [Bucket; BUCKETS],
-    failures: u32,
-    state: State,
-}
-
-/// The retry budget and fail-fast state of one service.
+/// The retry budget and fail-fast state of one service. The path of a call while Adobe Pass
+/// answers takes no lock: a few atomics; only failing fast and probing take the lock.
 pub(crate) struct Guard {
     budget: RetryBudget,
     fail_fast: FailFast,
     origin: Instant,
-    inner: Mutex<Inner>,
+    calls: Window,
+    retries: Window,
+    /// Failed requests in a row.
+    failures: AtomicU32,
+    /// Whether the state is other than closed (read without the lock).
+    tripped: AtomicBool,
+    state: Mutex<State>,
     jitter: RandomState,
     draws: AtomicU64,
 }
@@ -95,18 +127,18 @@ impl Guard {
             budget,
             fail_fast,
             origin: Instant::now(),
-            inner: Mutex::new(Inner {
-                buckets: [Bucket::default(); BUCKETS],
-                failures: 0,
-                state: State::Closed,
-            }),
+            calls: Window::new(),
+            retries: Window::new(),
+            failures: AtomicU32::new(0),
+            tripped: AtomicBool::new(false),
+            state: Mutex::new(State::Closed),
             jitter: RandomState::new(),
             draws: AtomicU64::new(0),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn second(&self) -> u64 {
@@ -117,43 +149,8 @@ impl Guard {
 
     /// Admits a call, or refuses it with [`PassError::Unavailable`] while failing fast.
     pub fn admit(&self) -> Result<Ticket<'_>, PassError> {
-        let now = Instant::now();
-        let second = self.second();
-        let mut b = self.lock();
-        let probe = match b.state {
-            State::Closed => false,
-            State::Open { until } if now < until => {
-                drop(b);
-                crate::telemetry::fail_fast_refusal();
-                return Err(PassError::Unavailable {
-                    retry_after: until.saturating_duration_since(now),
-                });
-            }
-            State::Open { .. } => {
-                b.state = State::Probing {
-                    in_flight: 1,
-                    passed: 0,
-                };
-                true
-            }
-            State::Probing { in_flight, passed } => {
-                if in_flight + passed >= self.fail_fast.probes {
-                    drop(b);
-                    crate::telemetry::fail_fast_refusal();
-                    // The probes in flight answer within a request's timeout; ask again soon.
-                    return Err(PassError::Unavailable {
-                        retry_after: self.fail_fast.cool_down,
-                    });
-                }
-                b.state = State::Probing {
-                    in_flight: in_flight + 1,
-                    passed,
-                };
-                true
-            }
-        };
-        let bucket = Self::bucket(&mut b, second);
-        bucket.calls = bucket.calls.saturating_add(1);
+        let probe = self.tripped.load(Ordering::Acquire) && self.admit_tripped()?;
+        self.calls.add(self.second());
         Ok(Ticket {
             guard: self,
             probe,
@@ -161,46 +158,54 @@ impl Guard {
         })
     }
 
-    fn bucket(b: &mut Inner, second: u64) -> &mut Bucket {
-        let slot = &mut b.buckets[(second % BUCKETS as u64) as usize];
-        if slot.second != second {
-            *slot = Bucket {
-                second,
-                calls: 0,
-                retries: 0,
-            };
-        }
-        slot
+    /// While not closed: a probe's place, or the refusal.
+    fn admit_tripped(&self) -> Result<bool, PassError> {
+        let now = Instant::now();
+        let mut state = self.lock();
+        let refusal = match *state {
+            State::Closed => return Ok(false),
+            State::Open { until } if now < until => until.saturating_duration_since(now),
+            State::Open { .. } => {
+                *state = State::Probing {
+                    in_flight: 1,
+                    passed: 0,
+                };
+                return Ok(true);
+            }
+            State::Probing { in_flight, passed } if in_flight + passed < self.fail_fast.probes => {
+                *state = State::Probing {
+                    in_flight: in_flight + 1,
+                    passed,
+                };
+                return Ok(true);
+            }
+            // The probes in flight answer within a request's timeout; ask again soon.
+            State::Probing { .. } => self.fail_fast.cool_down,
+        };
+        drop(state);
+        crate::telemetry::fail_fast_refusal();
+        Err(PassError::Unavailable {
+            retry_after: refusal,
+        })
     }
 
     /// Takes a retry from the budget: `false` when it is spent, or when the service is failing
     /// fast (the call then ends with the error it got).
     pub fn retry(&self, ticket: &Ticket<'_>) -> bool {
-        if ticket.probe {
+        if ticket.probe || self.tripped.load(Ordering::Acquire) {
             return false;
         }
         let second = self.second();
-        let mut b = self.lock();
-        if b.state != State::Closed {
-            return false;
-        }
-        let (calls, retries) = b
-            .buckets
-            .iter()
-            .filter(|k| k.second + (BUCKETS as u64) > second)
-            .fold((0u64, 0u64), |(c, r), k| {
-                (c + u64::from(k.calls), r + u64::from(k.retries))
-            });
+        let calls = self.calls.sum(second);
+        let retries = self.retries.sum(second);
         let allowed = (self.budget.ratio * calls as f64)
             .max(self.budget.min_per_second * BUCKETS as f64)
             .floor() as u64;
         if retries >= allowed {
-            drop(b);
             crate::telemetry::budget_refusal();
             return false;
         }
-        let bucket = Self::bucket(&mut b, second);
-        bucket.retries = bucket.retries.saturating_add(1);
+        self.retries.add(second);
         true
     }
 
@@ -208,46 +213,66 @@ impl Guard {
         if !self.fail_fast.enabled {
             return;
         }
-        let mut b = self.lock();
-        match (b.state, health) {
-            (State::Closed, Health::Up) => b.failures = 0,
-            (State::Closed, Health::Down) => {
-                b.failures += 1;
-                if b.failures >= self.fail_fast.failures {
-                    b.failures = 0;
-                    b.state = State::Open {
-                        until: Instant::now() + self.cool_down(),
-                    };
-                    drop(b);
-                    crate::telemetry::fail_fast_open(true);
-                    tracing::warn!(
-                        failures = self.fail_fast.failures,
-                        "Adobe Pass failed every recent request; failing fast until probes succeed"
-                    );
-                }
-            }
-            (State::Probing { in_flight, passed }, health) if probe => match health {
-                Health::Up if passed + 1 >= self.fail_fast.probes => {
-                    b.state = State::Closed;
-                    drop(b);
-                    crate::telemetry::fail_fast_open(false);
-                    tracing::info!("Adobe Pass answers again; traffic resumes");
-                }
+        if !probe {
+            match health {
                 Health::Up => {
-                    b.state = State::Probing {
-                        in_flight: in_flight.saturating_sub(1),
-                        passed: passed + 1,
+                    if self.failures.load(Ordering::Relaxed) != 0 {
+                        self.failures.store(0, Ordering::Relaxed);
                     }
                 }
                 Health::Down => {
-                    b.state = State::Open {
-                        until: Instant::now() + self.cool_down(),
-                    };
+                    let n = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
+                    if n >= self.fail_fast.failures {
+                        self.open_after_failures();
+                    }
                 }
-            },
-            // What calls admitted before the service failed report later changes nothing.
-            _ => {}
+            }
+            return;
         }
+        let mut state = self.lock();
+        // What calls admitted before the service failed report later changes nothing.
+        let State::Probing { in_flight, passed } = *state else {
+            return;
+        };
+        match health {
+            Health::Up if passed + 1 >= self.fail_fast.probes => {
+                *state = State::Closed;
+                self.failures.store(0, Ordering::Relaxed);
+                self.tripped.store(false, Ordering::Release);
+                drop(state);
+                crate::telemetry::fail_fast_open(false);
+                tracing::info!("Adobe Pass answers again; traffic resumes");
+            }
+            Health::Up => {
+                *state = State::Probing {
+                    in_flight: in_flight.saturating_sub(1),
+                    passed: passed + 1,
+                }
+            }
+            Health::Down => {
+                *state = State::Open {
+                    until: Instant::now() + self.cool_down(),
+                };
+            }
+        }
+    }
+
+    fn open_after_failures(&self) {
+        let mut state = self.lock();
+        if *state != State::Closed {
+            return;
+        }
+        *state = State::Open {
+            until: Instant::now() + self.cool_down(),
+        };
+        self.failures.store(0, Ordering::Relaxed);
+        self.tripped.store(true, Ordering::Release);
+        drop(state);
+        crate::telemetry::fail_fast_open(true);
+        tracing::warn!(
+            failures = self.fail_fast.failures,
+            "Adobe Pass failed every recent request; failing fast until probes succeed"
+        );
     }
 
     /// The cool-down, plus up to half of it again at random.
@@ -260,7 +285,10 @@ impl Guard {
 
     /// Whether calls fail fast now, and if so, until about when.
     pub fn failing_fast(&self) -> Option<Duration> {
-        match self.lock().state {
+        if !self.tripped.load(Ordering::Acquire) {
+            return None;
+        }
+        match *self.lock() {
             State::Closed => None,
             State::Open { until } => Some(until.saturating_duration_since(Instant::now())),
             State::Probing { .. } => Some(Duration::ZERO),

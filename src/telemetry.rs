@@ -18,9 +18,54 @@
 //! | `tvpass_redis_unreadable_total` | | Redis values that did not open under the fleet's keys |
 //! | `tvpass_cached_devices`, `tvpass_cached_bytes` | | devices and bytes of device state kept |
 
-/// The endpoint of a request path, as a fixed name: the label of its metrics and the name of
-/// its span. The path's own segments (service provider, MVPD, code) never leave this function.
-pub(crate) fn endpoint(method: &http::Method, path: &str) -> &'static str {
+/// The endpoints, in the order of [`Endpoint`]'s index: the names of labels and spans.
+const NAMES: [&str; 16] = [
+    "register",
+    "token",
+    "temppass_reset",
+    "configuration",
+    "sessions_create",
+    "sessions_resume",
+    "sessions_retrieve",
+    "partner_sessions",
+    "partner_profiles",
+    "profiles",
+    "profiles_code",
+    "profiles_mvpd",
+    "authorize",
+    "preauthorize",
+    "logout",
+    "other",
+];
+
+/// One endpoint of the REST API V2 (an index into the names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Endpoint(u8);
+
+impl Endpoint {
+    fn named(name: &str) -> Self {
+        Self(
+            NAMES
+                .iter()
+                .position(|n| *n == name)
+                .unwrap_or(NAMES.len() - 1) as u8,
+        )
+    }
+
+    /// The endpoint's name: a label value and, as `tvpass.<name>`, a span's name.
+    #[cfg(test)]
+    pub fn name(self) -> &'static str {
+        NAMES[usize::from(self.0)]
+    }
+}
+
+/// The endpoint of a request path. The path's own segments (service provider, MVPD, code)
+/// never leave this function.
+pub(crate) fn endpoint(method: &http::Method, path: &str) -> Endpoint {
+    Endpoint::named(endpoint_name(method, path))
+}
+
+fn endpoint_name(method: &http::Method, path: &str) -> &'static str {
     let rest = match path.strip_prefix("/api/v2/") {
         Some(rest) => rest,
         None => {
@@ -59,11 +104,11 @@ pub(crate) fn endpoint(method: &http::Method, path: &str) -> &'static str {
 }
 
 macro_rules! spans {
-    ($($name:literal),*) => {
+    ($($index:literal $name:literal),*) => {
         /// The span of one call to `endpoint` (its retries included), named `tvpass.<endpoint>`.
-        pub(crate) fn span(endpoint: &'static str) -> tracing::Span {
-            match endpoint {
-                $($name => tracing::info_span!(concat!("tvpass.", $name)),)*
+        pub(crate) fn span(endpoint: Endpoint) -> tracing::Span {
+            match endpoint.0 {
+                $($index => tracing::info_span!(concat!("tvpass.", $name)),)*
                 _ => tracing::info_span!("tvpass.other"),
             }
         }
@@ -71,97 +116,196 @@ macro_rules! spans {
 }
 
 spans!(
-    "register",
-    "token",
-    "temppass_reset",
-    "configuration",
-    "sessions_create",
-    "sessions_resume",
-    "sessions_retrieve",
-    "partner_sessions",
-    "partner_profiles",
-    "profiles",
-    "profiles_code",
-    "profiles_mvpd",
-    "authorize",
-    "preauthorize",
-    "logout"
+    0 "register",
+    1 "token",
+    2 "temppass_reset",
+    3 "configuration",
+    4 "sessions_create",
+    5 "sessions_resume",
+    6 "sessions_retrieve",
+    7 "partner_sessions",
+    8 "partner_profiles",
+    9 "profiles",
+    10 "profiles_code",
+    11 "profiles_mvpd",
+    12 "authorize",
+    13 "preauthorize",
+    14 "logout"
 );
 
-/// The status class label of an answer.
-pub(crate) fn class(status: u16) -> &'static str {
-    match status {
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
+/// How a request ended, as the `class` label says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Class {
+    Status(u16),
+    Timeout,
+    Network,
+}
+
+impl Class {
+    const NAMES: [&'static str; 6] = ["2xx", "3xx", "4xx", "5xx", "timeout", "network"];
+
+    fn index(self) -> usize {
+        match self {
+            Class::Status(200..=299) => 0,
+            Class::Status(300..=399) => 1,
+            Class::Status(400..=499) => 2,
+            Class::Status(_) => 3,
+            Class::Timeout => 4,
+            Class::Network => 5,
+        }
     }
 }
 
 #[cfg(feature = "service")]
 mod record {
-    use metrics::{counter, gauge, histogram};
+    //! Each series' handle is registered with the recorder once, on first use, and kept: a
+    //! record is then an atomic add, without building the key and looking it up each time. So
+    //! install the recorder before the first call of a service.
+    use super::{Class, Endpoint, NAMES};
+    use metrics::{counter, gauge, histogram, Counter, Gauge, Histogram};
+    use std::sync::OnceLock;
 
-    pub fn request(endpoint: &'static str, class: &'static str) {
-        counter!("tvpass_requests_total", "endpoint" => endpoint, "class" => class).increment(1);
+    type Handles<T, const N: usize> = [OnceLock<T>; N];
+
+    struct Series {
+        requests: Handles<Counter, { 16 * 6 }>,
+        calls: Handles<Counter, 16>,
+        retries: Handles<Counter, 16>,
+        cache: Handles<Counter, 4>,
+        budget_refusals: OnceLock<Counter>,
+        fail_fast_refusals: OnceLock<Counter>,
+        fail_fast_open: OnceLock<Gauge>,
+        throttled: OnceLock<Counter>,
+        pacing_waits: OnceLock<Counter>,
+        pacing_wait_seconds: OnceLock<Histogram>,
+        cached_devices: OnceLock<Gauge>,
+        cached_bytes: OnceLock<Gauge>,
+        #[cfg(feature = "redis")]
+        redis: Handles<Counter, 4>,
     }
-    pub fn call(endpoint: &'static str) {
-        counter!("tvpass_calls_total", "endpoint" => endpoint).increment(1);
+
+    static SERIES: Series = Series {
+        requests: [const { OnceLock::new() }; 16 * 6],
+        calls: [const { OnceLock::new() }; 16],
+        retries: [const { OnceLock::new() }; 16],
+        cache: [const { OnceLock::new() }; 4],
+        budget_refusals: OnceLock::new(),
+        fail_fast_refusals: OnceLock::new(),
+        fail_fast_open: OnceLock::new(),
+        throttled: OnceLock::new(),
+        pacing_waits: OnceLock::new(),
+        pacing_wait_seconds: OnceLock::new(),
+        cached_devices: OnceLock::new(),
+        cached_bytes: OnceLock::new(),
+        #[cfg(feature = "redis")]
+        redis: [const { OnceLock::new() }; 4],
+    };
+
+    pub fn request(endpoint: Endpoint, class: Class) {
+        let (e, c) = (usize::from(endpoint.0), class.index());
+        SERIES.requests[e * 6 + c]
+            .get_or_init(|| {
+                counter!("tvpass_requests_total", "endpoint" => NAMES[e], "class" => Class::NAMES[c])
+            })
+            .increment(1);
     }
-    pub fn retry(endpoint: &'static str) {
-        counter!("tvpass_retries_total", "endpoint" => endpoint).increment(1);
+    pub fn call(endpoint: Endpoint) {
+        let e = usize::from(endpoint.0);
+        SERIES.calls[e]
+            .get_or_init(|| counter!("tvpass_calls_total", "endpoint" => NAMES[e]))
+            .increment(1);
+    }
+    pub fn retry(endpoint: Endpoint) {
+        let e = usize::from(endpoint.0);
+        SERIES.retries[e]
+            .get_or_init(|| counter!("tvpass_retries_total", "endpoint" => NAMES[e]))
+            .increment(1);
     }
     pub fn budget_refusal() {
-        counter!("tvpass_retry_budget_refusals_total").increment(1);
+        SERIES
+            .budget_refusals
+            .get_or_init(|| counter!("tvpass_retry_budget_refusals_total"))
+            .increment(1);
     }
     pub fn fail_fast_refusal() {
-        counter!("tvpass_fail_fast_refusals_total").increment(1);
+        SERIES
+            .fail_fast_refusals
+            .get_or_init(|| counter!("tvpass_fail_fast_refusals_total"))
+            .increment(1);
     }
     pub fn fail_fast_open(open: bool) {
-        gauge!("tvpass_fail_fast_open").set(if open { 1.0 } else { 0.0 });
+        SERIES
+            .fail_fast_open
+            .get_or_init(|| gauge!("tvpass_fail_fast_open"))
+            .set(if open { 1.0 } else { 0.0 });
     }
     pub fn throttled() {
-        counter!("tvpass_throttled_total").increment(1);
+        SERIES
+            .throttled
+            .get_or_init(|| counter!("tvpass_throttled_total"))
+            .increment(1);
     }
     pub fn pacing_wait(waited: std::time::Duration) {
-        counter!("tvpass_pacing_waits_total").increment(1);
-        histogram!("tvpass_pacing_wait_seconds").record(waited.as_secs_f64());
+        SERIES
+            .pacing_waits
+            .get_or_init(|| counter!("tvpass_pacing_waits_total"))
+            .increment(1);
+        SERIES
+            .pacing_wait_seconds
+            .get_or_init(|| histogram!("tvpass_pacing_wait_seconds"))
+            .record(waited.as_secs_f64());
     }
     pub fn cache(kind: &'static str, hit: bool, n: usize) {
         if n == 0 {
             return;
         }
-        let result = if hit { "hit" } else { "miss" };
-        counter!("tvpass_cache_total", "kind" => kind, "result" => result).increment(n as u64);
+        let k = usize::from(kind == "permits") * 2 + usize::from(hit);
+        SERIES.cache[k]
+            .get_or_init(|| {
+                let result = if hit { "hit" } else { "miss" };
+                counter!("tvpass_cache_total", "kind" => kind, "result" => result)
+            })
+            .increment(n as u64);
+    }
+    #[cfg(feature = "redis")]
+    fn redis(i: usize, name: &'static str) {
+        SERIES.redis[i].get_or_init(|| counter!(name)).increment(1);
     }
     #[cfg(feature = "redis")]
     pub fn redis_round_trip() {
-        counter!("tvpass_redis_round_trips_total").increment(1);
+        redis(0, "tvpass_redis_round_trips_total");
     }
     #[cfg(feature = "redis")]
     pub fn redis_timeout() {
-        counter!("tvpass_redis_timeouts_total").increment(1);
+        redis(1, "tvpass_redis_timeouts_total");
     }
     #[cfg(feature = "redis")]
     pub fn redis_fallback() {
-        counter!("tvpass_redis_fallbacks_total").increment(1);
+        redis(2, "tvpass_redis_fallbacks_total");
     }
     #[cfg(feature = "redis")]
     pub fn redis_unreadable() {
-        counter!("tvpass_redis_unreadable_total").increment(1);
+        redis(3, "tvpass_redis_unreadable_total");
     }
     pub fn cached(devices: usize, bytes: usize) {
-        gauge!("tvpass_cached_devices").set(devices as f64);
-        gauge!("tvpass_cached_bytes").set(bytes as f64);
+        SERIES
+            .cached_devices
+            .get_or_init(|| gauge!("tvpass_cached_devices"))
+            .set(devices as f64);
+        SERIES
+            .cached_bytes
+            .get_or_init(|| gauge!("tvpass_cached_bytes"))
+            .set(bytes as f64);
     }
 }
 
 #[cfg(not(feature = "service"))]
 #[allow(dead_code)]
 mod record {
-    pub fn request(_: &'static str, _: &'static str) {}
-    pub fn call(_: &'static str) {}
-    pub fn retry(_: &'static str) {}
+    use super::{Class, Endpoint};
+    pub fn request(_: Endpoint, _: Class) {}
+    pub fn call(_: Endpoint) {}
+    pub fn retry(_: Endpoint) {}
     pub fn budget_refusal() {}
     pub fn fail_fast_refusal() {}
     pub fn fail_fast_open(_: bool) {}
@@ -174,7 +318,7 @@ pub(crate) use record::*;
 
 #[cfg(test)]
 mod tests {
-    use super::endpoint;
+    use super::{endpoint, span, Endpoint, NAMES};
     use http::Method;
 
     #[test]
@@ -239,7 +383,19 @@ mod tests {
             (Method::GET, "/somewhere/else", "other"),
         ];
         for (method, path, name) in cases {
-            assert_eq!(endpoint(&method, path), name, "{method} {path}");
+            assert_eq!(endpoint(&method, path).name(), name, "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn every_endpoint_has_its_own_span() {
+        for (i, name) in NAMES.iter().enumerate() {
+            let e = Endpoint(i as u8);
+            assert_eq!(e.name(), *name);
+            let span = span(e);
+            if let Some(meta) = span.metadata() {
+                assert_eq!(meta.name(), format!("tvpass.{name}"));
+            }
         }
     }
 }

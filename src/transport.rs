@@ -9,6 +9,7 @@ use crate::http::{
     HeaderMap, HeaderName, HeaderValue, HttpRequest, HttpTransport, Method, TransportError,
 };
 use crate::pace::{Pacer, Pacing};
+use crate::telemetry::{Class, Endpoint};
 use crate::time::Instant;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -196,7 +197,7 @@ impl Transport {
         make: &(dyn Fn() -> Request + Sync),
         deadline: Instant,
         pacing: &Pacing,
-        endpoint: &'static str,
+        endpoint: Endpoint,
     ) -> Result<Answer, PassError> {
         let span = crate::telemetry::span(endpoint);
         let mut ticket = match &self.guard {
@@ -216,7 +217,7 @@ impl Transport {
         make: &(dyn Fn() -> Request + Sync),
         deadline: Instant,
         pacing: &Pacing,
-        endpoint: &'static str,
+        endpoint: Endpoint,
         ticket: &mut Option<crate::guard::Ticket<'_>>,
     ) -> Result<Answer, PassError> {
         let mut attempt = 0;
@@ -284,7 +285,7 @@ impl Transport {
         path: String,
         timeout: Duration,
         pacing: &Pacing,
-        endpoint: &'static str,
+        endpoint: Endpoint,
     ) -> Result<Outcome, PassError> {
         let started = Instant::now();
         // The transport's own timeout bounds the exchange; this one guards against a transport
@@ -315,17 +316,17 @@ impl Transport {
                 )));
             }
             Err(TransportError::Timeout) => {
-                crate::telemetry::request(endpoint, "timeout");
+                crate::telemetry::request(endpoint, Class::Timeout);
                 tracing::debug!(path = %path, "request timed out");
                 return Ok(Outcome::Retry(PassError::Timeout(started.elapsed())));
             }
             Err(TransportError::Connect(e) | TransportError::Other(e)) => {
-                crate::telemetry::request(endpoint, "network");
+                crate::telemetry::request(endpoint, Class::Network);
                 tracing::debug!(path = %path, "request failed: {e}");
                 return Ok(Outcome::Retry(PassError::Network(e)));
             }
         };
-        crate::telemetry::request(endpoint, crate::telemetry::class(answer.status));
+        crate::telemetry::request(endpoint, Class::Status(answer.status));
         tracing::debug!(path = %path, status = answer.status, "answer");
         if answer.status == 429 {
             crate::telemetry::throttled();

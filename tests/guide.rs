@@ -224,6 +224,48 @@ async fn storage_transport_logs_and_cancellation() -> Result<(), Box<dyn Error>>
 }
 
 #[tokio::test]
+async fn server_to_server_through_an_outage() -> Result<(), Box<dyn Error>> {
+    use std::time::Duration;
+    use tvpass::{FailFast, RetryBudget};
+    let emu = emulator().await;
+    let environment = Environment::Custom(emu.base_url());
+    let software_statement = DEFAULT_SOFTWARE_STATEMENT;
+    // guide: outage
+    let service = PassService::builder()
+        .environment(environment)
+        .service_provider("REF30")
+        .software_statement(software_statement)
+        .retry_budget(RetryBudget {
+            ratio: 0.1,
+            min_per_second: 5.0,
+        }) // the defaults
+        .fail_fast(FailFast {
+            failures: 20,
+            cool_down: Duration::from_secs(1),
+            ..FailFast::default()
+        })
+        .build()?;
+    if let Some(next_probe) = service.failing_fast() {
+        tracing::warn!(
+            ?next_probe,
+            "Adobe Pass is down; devices are told to come back"
+        );
+    }
+    // end guide
+    assert_eq!(service.failing_fast(), None);
+    assert_eq!(
+        RetryBudget::default(),
+        RetryBudget {
+            ratio: 0.1,
+            min_per_second: 5.0
+        }
+    );
+    assert_eq!(FailFast::default().failures, 20);
+    assert_eq!(FailFast::default().cool_down, Duration::from_secs(1));
+    Ok(())
+}
+
+#[tokio::test]
 async fn server_to_server() -> Result<(), Box<dyn Error>> {
     let emu = emulator().await;
     let environment = Environment::Custom(emu.base_url()); // the service: Environment::Production

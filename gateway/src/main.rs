@@ -22,8 +22,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             (Some(e), url)
         }
     };
-    let service = settings.service(base_url)?;
+    // The recorder goes in before the service's first call (the SDK keeps each series' handle).
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
+    let service = settings.service(base_url)?;
     // Register and fetch the token before the first device calls (a fleet's instances share
     // them: one registers, the others read what it keeps).
     service.warm_up().await?;

@@ -1,6 +1,8 @@
 // Type-checked against dist/index.d.ts by the test command (tsc --noEmit): the API as a
 // TypeScript app uses it, including the Decision union narrowed by `kind`.
-import { PassClient, PassError, ThrottledError, init, setLogger, type Decision } from "../dist/index.js";
+import {
+  PassClient, PassError, ThrottledError, UnavailableError, init, setLogger, type Decision,
+} from "../dist/index.js";
 
 /** The app's own screen: the code and the page where the user logs in. */
 declare function showCode(code: string, url: string): void;
@@ -34,6 +36,11 @@ export async function journey(signal: AbortSignal): Promise<string> {
       return `${decision.reason}: ${decision.error.message}`;
   }
   // end guide
+}
+
+/** A server's failing-fast error, as an app that shares code with its backend reads it. */
+export function nextProbe(e: unknown): number | undefined {
+  return e instanceof UnavailableError ? e.retryAfterMs : undefined;
 }
 
 export async function loadOnAnOldTv(): Promise<"wasm" | "js"> {

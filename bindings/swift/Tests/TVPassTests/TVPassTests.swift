@@ -86,6 +86,15 @@ final class TVPassTests: XCTestCase {
         XCTAssertEqual(profile.mvpd, mvpd)
     }
 
+    func testUnavailableSaysWhenTheNextProbeGoes() {
+        // Thrown by a server's PassService while it fails fast; a device's client never throws it.
+        let error: Error = PassError.Unavailable(retryAfterMs: 1500)
+        guard case PassError.Unavailable(let retryAfterMs) = error else {
+            return XCTFail("not Unavailable: \(error)")
+        }
+        XCTAssertEqual(retryAfterMs, 1500)
+    }
+
     func testRegisterLoginAndAuthorizeWithPermit() async throws {
         try await Emulator.reset()
         let client = try PassClient(config: config(), storage: DictionaryStorage())

@@ -31,6 +31,17 @@ class TvPassTest {
     }
 
     @Test
+    fun unavailableSaysWhenTheNextProbeGoes() {
+        // Thrown by a server's PassService while it fails fast; a device's client never throws it.
+        val e: PassException = PassException.Unavailable(1_500uL)
+        val retryAfter = when (e) {
+            is PassException.Unavailable -> e.retryAfterMs
+            else -> null
+        }
+        assertEquals(1_500uL, retryAfter)
+    }
+
+    @Test
     fun registerLoginAndAuthorizeWithPermit() = runBlocking<Unit> {
         Emulator.reset()
         val client = PassClient(config(), MapStorage())
