@@ -11,10 +11,11 @@
 //! RSS may grow at most 5 %, and no call may fail. It writes the samples as CSV and a plot as SVG
 //! to `TVPASS_SOAK_OUT` (default `target/soak`).
 //!
+//! `overhead` is the SDK's own CPU per warm authorize, its transport answering from memory.
 //! `TVPASS_BENCH_METRICS=1` measures with a Prometheus recorder installed (the cost of metrics).
 //!
 //! `cargo bench --bench service [--features redis] [-- NAME...]` with NAME among `throughput`,
-//! `handle`, `memory`, `soak`, `redis`. Quick mode soaks for 30 s (10 s of warm-up), sampling every
+//! `overhead`, `handle`, `memory`, `soak`, `redis`. Quick mode soaks for 30 s (10 s of warm-up), sampling every
 //! 2 s. `TVPASS_BENCH_QUICK=1` uses 20,000 devices for memory (RSS at
 //! 100,000 extrapolated) and fewer calls, and exits non-zero when the memory or round-trip target
 //! is missed (throughput ratios are printed, not enforced: they depend on the machine's load).
@@ -730,6 +731,9 @@ fn main() {
         if wanted("throughput") {
             throughput(scale).await;
         }
+        if wanted("overhead") {
+            overhead(scale).await;
+        }
         if wanted("handle") {
             handle(scale).await;
         }
@@ -761,4 +765,70 @@ fn main() {
             std::process::exit(1);
         }
     }
+}
+
+/// Replays the emulator's last answer per path once switched: the SDK's own cost of a call,
+/// with no network and no server in the measure.
+struct Replay {
+    real: tvpass::ReqwestTransport,
+    replaying: std::sync::atomic::AtomicBool,
+    answers: std::sync::Mutex<std::collections::HashMap<String, tvpass::HttpResponse>>,
+}
+
+impl tvpass::HttpTransport for Replay {
+    fn send(&self, request: tvpass::HttpRequest) -> tvpass::http::SendFuture<'_> {
+        let path = request.url.path().to_string();
+        if self.replaying.load(std::sync::atomic::Ordering::Relaxed) {
+            let answer = self.answers.lock().unwrap().get(&path).cloned();
+            return Box::pin(async move {
+                answer.ok_or(tvpass::TransportError::Other("no recorded answer".into()))
+            });
+        }
+        Box::pin(async move {
+            let r = self.real.send(request).await;
+            if let Ok(a) = &r {
+                self.answers.lock().unwrap().insert(path, a.clone());
+            }
+            r
+        })
+    }
+}
+
+/// The SDK's CPU per warm authorize of a service's device, its transport answering from
+/// memory: the cost of the pipeline, the client and the service around one request.
+async fn overhead(scale: Scale) {
+    let emu = EmulatorProcess::start();
+    let replay = Arc::new(Replay {
+        real: tvpass::ReqwestTransport::new().unwrap(),
+        replaying: false.into(),
+        answers: Default::default(),
+    });
+    let svc = service(&emu.base)
+        .http_transport(replay.clone())
+        .build()
+        .unwrap();
+    login_all(&svc, &emu.base, 0..1).await;
+    let d = svc.device(device(0)).unwrap();
+    assert!(d.authorize(MVPD, "news").await.unwrap().is_permit());
+    drop(d);
+    replay
+        .replaying
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let calls: u32 = scale.pick(200_000, 100_000, 1_000);
+    let mut runs = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        for _ in 0..calls {
+            let d = svc.device(device(0)).unwrap();
+            let decision = d.authorize(MVPD, "news").await.unwrap();
+            assert!(decision.is_permit());
+        }
+        runs.push(started.elapsed().as_nanos() as f64 / f64::from(calls));
+    }
+    println!(
+        "overhead: a warm authorize of a service's device, answered from memory: {:.0} ns per call (the median of 5 runs of {calls}; {:.0} to {:.0})",
+        median(runs.clone()),
+        runs.iter().cloned().fold(f64::INFINITY, f64::min),
+        runs.iter().cloned().fold(0.0, f64::max),
+    );
 }

@@ -313,6 +313,7 @@ impl Default for RetryBudget {
 }
 
 impl RetryBudget {
+    #[cfg(feature = "service")]
     pub(crate) fn check(&self) -> Result<(), PassError> {
         if !(0.0..=1.0).contains(&self.ratio) {
             return Err(PassError::config("retry_budget.ratio", "must be 0 to 1"));
@@ -365,6 +366,7 @@ impl FailFast {
         }
     }
 
+    #[cfg(feature = "service")]
     pub(crate) fn check(&self) -> Result<(), PassError> {
         if !(2..=10_000).contains(&self.failures) {
             return Err(PassError::config(

@@ -3,6 +3,9 @@
 //! floor), and fail-fast (after a run of failed requests, calls fail at once until probes
 //! succeed). A single-device client has neither; a [`crate::PassService`] has both.
 
+// A device's build (no feature `service`) never makes a guard: the pipeline's check is `None`.
+#![cfg_attr(not(feature = "service"), allow(dead_code))]
+
 use crate::config::{FailFast, RetryBudget};
 use crate::error::PassError;
 use crate::time::Instant;
@@ -80,12 +83,13 @@ impl Window {
         let slot = &self.0[(second % BUCKETS as u64) as usize];
         let tag = (second & 0xffff_ffff) << 32;
         let v = slot.load(Ordering::Relaxed);
-        if v & !0xffff_ffff == tag {
-            slot.fetch_add(1, Ordering::Relaxed);
-        } else if slot
-            .compare_exchange(v, tag | 1, Ordering::Relaxed, Ordering::Relaxed)
-            .is_err()
-        {
+        // A slot of an older second starts over; when another call started it first, or it
+        // is this second's already, the count goes up.
+        let restarted = v & !0xffff_ffff != tag
+            && slot
+                .compare_exchange(v, tag | 1, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok();
+        if !restarted {
             slot.fetch_add(1, Ordering::Relaxed);
         }
     }

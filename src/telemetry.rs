@@ -141,6 +141,7 @@ pub(crate) enum Class {
     Network,
 }
 
+#[cfg_attr(not(feature = "service"), allow(dead_code))]
 impl Class {
     const NAMES: [&'static str; 6] = ["2xx", "3xx", "4xx", "5xx", "timeout", "network"];
 

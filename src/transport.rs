@@ -167,6 +167,7 @@ impl Transport {
     }
 
     /// Whether the service fails fast now, and for about how long (`None`: it does not).
+    #[cfg(feature = "service")]
     pub fn failing_fast(&self) -> Option<Duration> {
         self.guard.as_ref().and_then(Guard::failing_fast)
     }
