@@ -21,11 +21,16 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$")
-FILES = [
-    "Cargo.toml", "emulator/Cargo.toml", "cli/Cargo.toml", "bindings/web/Cargo.toml",
-    "bindings/uniffi-bindgen/Cargo.toml", "bindings/web/package.json", "bindings/kotlin/pom.xml",
+# Besides every workspace member's Cargo.toml (read from the root manifest).
+OTHER_FILES = [
+    "bindings/web/package.json", "bindings/kotlin/pom.xml",
     "bindings/kotlin/android/pom.xml", "bindings/kotlin/android/build.gradle.kts",
 ]
+
+
+def files(root):
+    members = tomllib.loads((root / "Cargo.toml").read_text())["workspace"]["members"]
+    return [str(Path(m) / "Cargo.toml") for m in members] + OTHER_FILES
 
 
 def pom_version(path):
@@ -68,7 +73,7 @@ def self_test(root):
     """A copy with the web package's version bumped must fail, naming that file."""
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        for f in FILES:
+        for f in files(root):
             (tmp / f).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(root / f, tmp / f)
         package = tmp / "bindings/web/package.json"
