@@ -155,15 +155,18 @@ async fn a_fleet_reaches_redis_over_tls() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let emu = Emulator::start(Default::default()).await.unwrap();
-    let service = PassService::builder()
-        .environment(Environment::Custom(emu.base_url()))
-        .service_provider("REF30")
-        .software_statement(DEFAULT_SOFTWARE_STATEMENT)
-        .redis(format!("rediss://localhost:{port}/0"))
-        .fleet_key(KEY)
-        .redis_timeout(Duration::from_secs(2))
-        .build()
-        .unwrap();
+    let instance = || {
+        PassService::builder()
+            .environment(Environment::Custom(emu.base_url()))
+            .service_provider("REF30")
+            .software_statement(DEFAULT_SOFTWARE_STATEMENT)
+            .redis(format!("rediss://localhost:{port}/0"))
+            .fleet_key(KEY)
+            .redis_timeout(Duration::from_secs(2))
+            .build()
+            .unwrap()
+    };
+    let service = instance();
     service.warm_up().await.unwrap();
     assert_eq!(service.redis_reachable().await, Some(true));
     // The fleet's credentials and token arrived over TLS, sealed.
@@ -179,16 +182,7 @@ async fn a_fleet_reaches_redis_over_tls() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&plain.stdout).contains("PONG"));
     // A second instance, started fresh, finds them: one register and one token.
-    let second = PassService::builder()
-        .environment(Environment::Custom(emu.base_url()))
-        .service_provider("REF30")
-        .software_statement(DEFAULT_SOFTWARE_STATEMENT)
-        .redis(format!("rediss://localhost:{port}/0"))
-        .fleet_key(KEY)
-        .redis_timeout(Duration::from_secs(2))
-        .build()
-        .unwrap();
-    second.warm_up().await.unwrap();
+    instance().warm_up().await.unwrap();
     assert_eq!(emu.count("/o/client/register"), 1);
     assert_eq!(emu.count("/o/client/token"), 1);
     let _ = std::fs::remove_dir_all(&dir);

@@ -15,16 +15,9 @@ async fn start(behind_proxy: bool) -> (Emulator, String) {
         .software_statement(DEFAULT_SOFTWARE_STATEMENT)
         .build()
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
     let mut gateway = Gateway::new(service);
     gateway.behind_proxy = behind_proxy;
-    tokio::spawn(tvpass_gateway::serve(
-        listener,
-        gateway,
-        std::future::pending(),
-    ));
-    (emu, url)
+    (emu, serve(gateway).await)
 }
 
 /// The JSON answer of a request that must succeed.
