@@ -230,7 +230,18 @@ async fn losing_redis_mid_run_fails_no_call_and_the_state_converges_when_it_retu
     );
     // Redis back (empty: it kept nothing): 3 more calls each.
     redis.restart();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Each instance rests a second after a failure, then reconnects: wait until every one of
+    // them answers a PING through its own connection, not for a fixed time.
+    let waited = Instant::now();
+    for s in fleet.iter() {
+        while s.redis_reachable().await != Some(true) {
+            assert!(
+                waited.elapsed() < Duration::from_secs(30),
+                "an instance never reached Redis again"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
     run(2, 3).await;
 
     assert_eq!(failures.load(Ordering::Relaxed), 0, "no failed call");

@@ -1,11 +1,17 @@
 //! A service through an outage of Adobe Pass, against the emulator over real HTTP on 127.0.0.1
 //! with its throttling on: 500 devices call while every request fails (503, or no answer
 //! before the request timeout). The shared retry budget and fail-fast keep the requests near
-//! one per call, every call ends within its deadline with a typed error, and calls succeed
-//! again within 2 s of the end of the outage, with no 429 at any point.
+//! one per call, no request leaves after its call's deadline, every call ends with a typed
+//! error, and calls succeed again soon after the outage, with no 429 at any point.
+//!
+//! What the SDK controls is asserted from its own sends and the emulator's log. How late a
+//! call's task is woken is the machine's: the same suite runs on an emulated ARM64 CPU, where
+//! 500 exchanges at once take seconds. The wall-clock bounds that remain (a call's end, the
+//! recovery) are widened by a calibration measured first on the same runtime and emulator: the
+//! time this machine takes to carry one healthy call of every device at once.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tvpass::http::SendFuture;
@@ -23,18 +29,47 @@ fn device(n: u32) -> DeviceContext {
     DeviceContext::new(format!("roku-device-{n}"), ip)
 }
 
+tokio::task_local! {
+    /// When the call being polled started (set around each device's call).
+    static CALL_STARTED: Instant;
+}
+
+/// What the transport saw: requests sent, and the latest a request left after the start of its
+/// call, in microseconds.
+#[derive(Default)]
+struct Sends {
+    count: AtomicUsize,
+    latest_us: AtomicU64,
+}
+
+impl Sends {
+    fn count(&self) -> usize {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    fn latest(&self) -> Duration {
+        Duration::from_micros(self.latest_us.load(Ordering::Relaxed))
+    }
+}
+
 /// The built-in transport, counting the requests it sends (the emulator logs a request when it
-/// answers, and never logs one the SDK gave up on).
-struct Counting(ReqwestTransport, Arc<AtomicUsize>);
+/// answers, and never logs one the SDK gave up on) and when each leaves. The SDK hands a
+/// request to its transport after checking its call's deadline, in the poll of that call's
+/// future, where the call's start is in scope.
+struct Counting(ReqwestTransport, Arc<Sends>);
 
 impl HttpTransport for Counting {
     fn send(&self, request: HttpRequest) -> SendFuture<'_> {
-        self.1.fetch_add(1, Ordering::Relaxed);
+        self.1.count.fetch_add(1, Ordering::Relaxed);
+        if let Ok(started) = CALL_STARTED.try_with(|s| *s) {
+            let after = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            self.1.latest_us.fetch_max(after, Ordering::Relaxed);
+        }
         self.0.send(request)
     }
 }
 
-fn counted(emu: &Emulator, sent: &Arc<AtomicUsize>) -> PassServiceBuilder {
+fn counted(emu: &Emulator, sent: &Arc<Sends>) -> PassServiceBuilder {
     PassService::builder()
         .http_transport(Arc::new(Counting(
             ReqwestTransport::new().unwrap(),
@@ -45,7 +80,7 @@ fn counted(emu: &Emulator, sent: &Arc<AtomicUsize>) -> PassServiceBuilder {
         .software_statement(DEFAULT_SOFTWARE_STATEMENT)
 }
 
-async fn service(emu: &Emulator, sent: &Arc<AtomicUsize>) -> PassService {
+async fn service(emu: &Emulator, sent: &Arc<Sends>) -> PassService {
     let service = counted(emu, sent)
         .request_timeout(Duration::from_millis(400))
         .retry(RetryPolicy {
@@ -60,32 +95,54 @@ async fn service(emu: &Emulator, sent: &Arc<AtomicUsize>) -> PassService {
     service
 }
 
-/// What the outage did: requests that reached the emulator, and how each call ended.
+/// What the outage did: requests sent, how each call ended, the slowest call, and the latest a
+/// request left after its call started.
 struct Outcome {
     requests: usize,
     errors: Vec<PassError>,
     slowest: Duration,
+    latest_send: Duration,
+}
+
+/// Calls every device of `devices` once, all at once, each in the scope of its start; each
+/// call's result and time.
+async fn all_at_once(
+    service: &PassService,
+    devices: std::ops::Range<u32>,
+) -> Vec<(Result<Vec<tvpass::Profile>, PassError>, Duration)> {
+    let calls = devices.map(|n| {
+        let client = service.device(device(n)).unwrap();
+        let started = Instant::now();
+        CALL_STARTED.scope(started, async move {
+            let result = client.profiles().await;
+            (result, started.elapsed())
+        })
+    });
+    futures_util::future::join_all(calls).await
+}
+
+/// The machine's own margin: how long one healthy call of `DEVICES` devices at once takes here,
+/// end to end, through a service of its own with the same settings (the measured one starts
+/// cold, as before any outage) and devices the outage does not use. Some hundred milliseconds
+/// on x86_64; seconds on an emulated CPU, where a task is also woken that much later.
+async fn calibrate(emu: &Emulator) -> Duration {
+    let service = service(emu, &Arc::default()).await;
+    let started = Instant::now();
+    for (r, _) in all_at_once(&service, 100_000..100_000 + DEVICES).await {
+        r.unwrap();
+    }
+    let carry = started.elapsed();
+    println!("this machine carries {DEVICES} healthy calls at once in {carry:?}");
+    carry
 }
 
 /// Every device asks for its profiles once, all at once, while `fault` answers every request.
-async fn outage(
-    emu: &Emulator,
-    service: &PassService,
-    sent: &AtomicUsize,
-    fault: Fault,
-) -> Outcome {
-    let before = sent.load(Ordering::Relaxed);
+async fn outage(emu: &Emulator, service: &PassService, sent: &Sends, fault: Fault) -> Outcome {
+    let before = sent.count();
+    sent.latest_us.store(0, Ordering::Relaxed);
     emu.inject_fault("/api/v2/", fault, u32::MAX);
-    let calls = (0..DEVICES).map(|n| {
-        let client = service.device(device(n)).unwrap();
-        async move {
-            let started = Instant::now();
-            let result = client.profiles().await;
-            (result, started.elapsed())
-        }
-    });
-    let results = futures_util::future::join_all(calls).await;
-    let requests = sent.load(Ordering::Relaxed) - before;
+    let results = all_at_once(service, 0..DEVICES).await;
+    let requests = sent.count() - before;
     emu.clear_faults();
     let slowest = results.iter().map(|(_, t)| *t).max().unwrap();
     let errors = results
@@ -96,6 +153,7 @@ async fn outage(
         requests,
         errors,
         slowest,
+        latest_send: sent.latest(),
     }
 }
 
@@ -131,14 +189,16 @@ fn assert_typed(errors: &[PassError]) {
 
 async fn check(fault: Fault) {
     let emu = Emulator::start(Default::default()).await.unwrap();
-    let sent = Arc::new(AtomicUsize::new(0));
+    let carry = calibrate(&emu).await;
+    let sent = Arc::new(Sends::default());
     let service = service(&emu, &sent).await;
     let out = outage(&emu, &service, &sent, fault).await;
     let ratio = out.requests as f64 / f64::from(DEVICES);
     println!(
-        "{} calls during the outage: {} requests ({ratio:.3} per call), slowest call {:?}, {} failed fast",
+        "{} calls during the outage: {} requests ({ratio:.3} per call), the last sent {:?} after its call started, slowest call {:?}, {} failed fast",
         DEVICES,
         out.requests,
+        out.latest_send,
         out.slowest,
         out.errors
             .iter()
@@ -150,16 +210,28 @@ async fn check(fault: Fault) {
         "{} requests for {DEVICES} calls",
         out.requests
     );
+    // The SDK's own bound: no request leaves after its call's deadline.
     assert!(
-        out.slowest <= DEADLINE + Duration::from_millis(200),
-        "{:?}",
+        out.latest_send <= DEADLINE,
+        "a request left {:?} after its call started",
+        out.latest_send
+    );
+    // A call ends at its deadline; its task may be woken later by as much as this machine
+    // takes to carry every device's call at once.
+    assert!(
+        out.slowest <= DEADLINE + carry.max(Duration::from_millis(200)),
+        "{:?} (this machine's margin {carry:?})",
         out.slowest
     );
     assert_typed(&out.errors);
     assert!(service.failing_fast().is_some());
     let recovered = recovery(&service).await;
     println!("calls succeed again {recovered:?} after the outage");
-    assert!(recovered <= Duration::from_secs(2), "{recovered:?}");
+    // The cool-down (1 s, up to 1.5 s with its jitter), then the probes' exchanges.
+    assert!(
+        recovered <= Duration::from_secs(2) + carry,
+        "{recovered:?} (this machine's margin {carry:?})"
+    );
     // Traffic is back for every device (50 at a time: the request timeout is short, and the
     // emulator shares the machine, or an emulated CPU under qemu).
     for chunk in (0..DEVICES).collect::<Vec<_>>().chunks(50) {
@@ -188,16 +260,18 @@ async fn an_outage_of_timeouts_ends_every_call_within_its_deadline() {
     check(Fault::Delay { ms: 1_000 }).await;
 }
 
-/// Without fail-fast, the budget alone holds the requests: a tenth more than the calls.
+/// Without fail-fast, the budget alone holds the requests: a tenth more than the calls. The
+/// deadline here is long enough that no call ends on it, however slow the machine: this test
+/// counts what the budget allows, and every call ends on the service's 503.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_budget_alone_bounds_the_retries() {
     let emu = Emulator::start(Default::default()).await.unwrap();
-    let sent = Arc::new(AtomicUsize::new(0));
+    let sent = Arc::new(Sends::default());
     let service = counted(&emu, &sent)
         .retry(RetryPolicy {
             initial_backoff: Duration::from_millis(20),
             max_backoff: Duration::from_millis(50),
-            deadline: DEADLINE,
+            deadline: Duration::from_secs(30),
             ..RetryPolicy::default()
         })
         .fail_fast(FailFast::off())
@@ -206,6 +280,12 @@ async fn the_budget_alone_bounds_the_retries() {
         .unwrap();
     service.warm_up().await.unwrap();
     let out = outage(&emu, &service, &sent, Fault::Status { status: 503 }).await;
+    println!(
+        "without fail-fast: {} requests for {DEVICES} calls, slowest call {:?}",
+        out.requests, out.slowest
+    );
+    // The budget's window is 10 s: the outage fits in it.
+    assert!(out.slowest < Duration::from_secs(10), "{:?}", out.slowest);
     // 500 calls: a tenth is 50 retries, as many as the floor of 5 a second over 10 s.
     assert_eq!(out.requests, 550, "{} requests", out.requests);
     assert_typed(&out.errors);

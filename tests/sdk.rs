@@ -511,10 +511,13 @@ async fn polling_stops_on_cancellation_replacement_and_expiry() {
         let (c, s) = (c.clone(), s.clone());
         tokio::spawn(async move { c.await_profile(&s).await })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The first poll goes out at once: wait for the emulator to answer it, then cancel.
+    until(|| emu.count("/api/v2/REF30/profiles/code") >= 1).await;
     polling.abort();
     let _ = polling.await;
     let polls = emu.count("/api/v2/REF30/profiles/code");
+    // The next poll would come 3 s later: none comes in 3.5 s. (A wait for something that must
+    // not happen; a slow machine can only make it pass more easily, never fail.)
     tokio::time::sleep(Duration::from_millis(3500)).await;
     assert_eq!(
         emu.count("/api/v2/REF30/profiles/code"),
@@ -528,7 +531,7 @@ async fn polling_stops_on_cancellation_replacement_and_expiry() {
         let (c, s) = (c.clone(), s.clone());
         tokio::spawn(async move { c.await_profile(&s).await })
     };
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    until(|| emu.count("/api/v2/REF30/profiles/code") > polls).await;
     c.create_session("Spectrum").await.unwrap();
     let t = Instant::now();
     assert!(matches!(
@@ -620,4 +623,16 @@ async fn bad_answers_become_typed_errors() {
             ..
         })
     ));
+}
+
+/// Waits until `condition` holds, checking every 10 ms, for up to 30 s.
+async fn until(condition: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !condition() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the condition never held"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

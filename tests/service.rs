@@ -163,9 +163,18 @@ async fn one_noisy_device_never_slows_another() {
         .unwrap();
     let noisy = svc.device(device(1)).unwrap();
     let quiet = svc.device(device(2)).unwrap();
+    let alone = svc.device(device(3)).unwrap();
     login(&emu, &noisy).await;
     login(&emu, &quiet).await;
+    login(&emu, &alone).await;
+    // Buckets refill with time (the thing under test), so this wait is for time itself.
     tokio::time::sleep(Duration::from_secs(1)).await;
+    // This machine's time for 3 calls that nothing slows: the quiet device's bound below.
+    let t = Instant::now();
+    for _ in 0..3 {
+        assert!(alone.authorize(MVPD, "news").await.unwrap().is_permit());
+    }
+    let unpaced = t.elapsed();
     let started = Instant::now();
     let loud = tokio::spawn(async move {
         for _ in 0..11 {
@@ -183,7 +192,12 @@ async fn one_noisy_device_never_slows_another() {
     // 11 calls after a burst of 3 at 4/s: at least 2 s for the noisy device; the quiet one's
     // burst is its own.
     assert!(loud_took >= Duration::from_millis(1900), "{loud_took:?}");
-    assert!(quiet_took < Duration::from_millis(600), "{quiet_took:?}");
+    // Paced behind the noisy one, its 3 calls would take at least 750 ms (4/s): they take
+    // what 3 unpaced calls take here, with room for the other device's load.
+    assert!(
+        quiet_took < Duration::from_millis(600).max(unpaced * 3),
+        "{quiet_took:?} (3 calls alone: {unpaced:?})"
+    );
     assert_eq!(emu.requests().iter().filter(|r| r.status == 429).count(), 0);
 }
 
@@ -315,18 +329,26 @@ async fn a_new_dns_answer_is_used_within_the_connection_max_age() {
     *answer.lock().unwrap() = addr_of(&b);
     let switched = Instant::now();
     // Calls keep going on a warm connection; within the age they reach the new address.
+    let mut slowest_round = Duration::ZERO;
     let reached = loop {
+        let round = Instant::now();
         let _ = c.refresh_profiles().await;
         if b.count("/api/v2/") > 0 {
             break switched.elapsed();
         }
         assert!(
-            switched.elapsed() < Duration::from_secs(5),
+            switched.elapsed() < Duration::from_secs(10),
             "never left the old address"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+        slowest_round = slowest_round.max(round.elapsed());
     };
-    assert!(reached <= Duration::from_millis(1500), "{reached:?}");
+    // The age (1 s), then at most the next round of this loop, as slow as this machine makes
+    // it: a call and the 100 ms between calls.
+    assert!(
+        reached <= Duration::from_millis(1500).max(Duration::from_secs(1) + slowest_round * 2),
+        "{reached:?} (slowest round {slowest_round:?})"
+    );
     let on_a = a.count("/api/v2/");
     tokio::time::sleep(Duration::from_millis(300)).await;
     c.refresh_profiles().await.unwrap();

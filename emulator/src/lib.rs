@@ -287,6 +287,17 @@ impl Emulator {
         });
     }
 
+    /// How many requests the armed faults still wait for. A fault is spent as its request
+    /// arrives, before any delay it adds: a test waits for this to fall to know that a request
+    /// reached the emulator.
+    pub fn armed_faults(&self) -> u64 {
+        self.shared
+            .faults()
+            .iter()
+            .map(|r| u64::from(r.remaining))
+            .sum()
+    }
+
     /// Disarms every fault.
     pub fn clear_faults(&self) {
         self.shared.faults().clear();

@@ -304,7 +304,15 @@ async fn a_stopping_gateway_finishes_the_calls_in_flight() {
                 .await
         }
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The call is in flight once its request reached the emulator (the fault is spent).
+    let waited = Instant::now();
+    while emu.armed_faults() > 0 {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "the call never reached Adobe Pass"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     gateway.terminate();
     let answer = call.await.unwrap().unwrap();
     assert_eq!(answer.status(), 200);
