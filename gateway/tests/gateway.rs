@@ -1,23 +1,42 @@
 //! The gateway in process, driven over HTTP as a device drives it, against the emulator with
-//! its throttling on: the device's id, information, IP and port reach Adobe Pass, and bad
-//! input gets a 4xx.
+//! its throttling on: an enrolled device's id, information, IP and port reach Adobe Pass, and
+//! bad input gets a 4xx with a stable code.
 
 use base64::Engine;
+use std::sync::Arc;
 use tvpass::{DeviceInfo, Environment, PassService};
 use tvpass_emulator::{Emulator, DEFAULT_SOFTWARE_STATEMENT};
-use tvpass_gateway::Gateway;
+use tvpass_gateway::{Gateway, GatewayTokens, TrustedProxies};
 
-async fn start(behind_proxy: bool) -> (Emulator, String) {
-    let emu = Emulator::start(Default::default()).await.unwrap();
-    let service = PassService::builder()
+const KEY: &str = "q83vEjRWeJBxI0VniavN7/8SNFZ4kHEjRWeJq83vEjQ=";
+
+fn gateway(service: PassService) -> Gateway {
+    Gateway::new(service, Arc::new(GatewayTokens::new(KEY, &[]).unwrap()))
+}
+
+fn service_of(emu: &Emulator) -> PassService {
+    PassService::builder()
         .environment(Environment::Custom(emu.base_url()))
         .service_provider("REF30")
         .software_statement(DEFAULT_SOFTWARE_STATEMENT)
         .build()
-        .unwrap();
-    let mut gateway = Gateway::new(service);
-    gateway.behind_proxy = behind_proxy;
+        .unwrap()
+}
+
+async fn start(proxies: &str) -> (Emulator, String) {
+    let emu = Emulator::start(Default::default()).await.unwrap();
+    let mut gateway = gateway(service_of(&emu));
+    gateway.trusted_proxies = TrustedProxies::parse(proxies).unwrap();
     (emu, serve(gateway).await)
+}
+
+/// Enrols a device: its bearer token.
+async fn enrol(http: &reqwest::Client, gw: &str) -> String {
+    let r = http.post(format!("{gw}/v1/devices")).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(!body["deviceId"].as_str().unwrap().is_empty());
+    body["token"].as_str().unwrap().to_string()
 }
 
 /// The JSON answer of a request that must succeed.
@@ -37,11 +56,12 @@ fn roku_info() -> String {
 
 #[tokio::test]
 async fn a_device_logs_in_and_plays_through_the_gateway() {
-    let (emu, gw) = start(false).await;
+    let (emu, gw) = start("").await;
     let http = reqwest::Client::new();
+    let token = enrol(&http, &gw).await;
     let call = |method: reqwest::Method, path: &str| {
         http.request(method, format!("{gw}{path}"))
-            .header("x-device-id", "roku-serial-1234")
+            .bearer_auth(&token)
             .header("x-device-info", roku_info())
     };
     let started = answer(
@@ -122,18 +142,24 @@ async fn a_device_logs_in_and_plays_through_the_gateway() {
 
 #[tokio::test]
 async fn bad_device_input_is_refused_and_a_proxy_address_is_forwarded_when_trusted() {
-    let (emu, gw) = start(true).await;
+    let (emu, gw) = start("127.0.0.1, 10.0.0.0/8").await;
     let http = reqwest::Client::new();
-    let no_id = http
+    let token = enrol(&http, &gw).await;
+    let no_token = http
         .post(format!("{gw}/v1/sessions"))
+        .header("x-device-id", "tv-1")
         .json(&serde_json::json!({ "mvpd": "Cablevision" }))
         .send()
         .await
         .unwrap();
-    assert_eq!(no_id.status(), 400);
+    assert_eq!(no_token.status(), 401);
+    assert_eq!(
+        no_token.text().await.unwrap(),
+        r#"{"error":"unauthenticated"}"#
+    );
     let bad_info = http
         .post(format!("{gw}/v1/sessions"))
-        .header("x-device-id", "tv-1")
+        .bearer_auth(&token)
         .header("x-device-info", "not base64 !")
         .json(&serde_json::json!({ "mvpd": "Cablevision" }))
         .send()
@@ -141,11 +167,13 @@ async fn bad_device_input_is_refused_and_a_proxy_address_is_forwarded_when_trust
         .unwrap();
     assert_eq!(bad_info.status(), 400);
     let body = bad_info.text().await.unwrap();
-    assert!(body.contains("device_info"), "{body}");
+    assert_eq!(body, r#"{"error":"bad_request"}"#);
+    // The client wrote 198.51.100.1; the proxies (the loopback peer, then 10.0.0.1) appended
+    // what they saw.
     let ok = http
         .post(format!("{gw}/v1/sessions"))
-        .header("x-device-id", "tv-1")
-        .header("x-forwarded-for", "203.0.113.7, 10.0.0.1")
+        .bearer_auth(&token)
+        .header("x-forwarded-for", "198.51.100.1, 203.0.113.7, 10.0.0.1")
         .json(&serde_json::json!({ "mvpd": "Cablevision" }))
         .send()
         .await
@@ -157,6 +185,18 @@ async fn bad_device_input_is_refused_and_a_proxy_address_is_forwarded_when_trust
         .find(|r| r.path.ends_with("/sessions"))
         .unwrap();
     assert_eq!(session.header("x-forwarded-for"), Some("203.0.113.7"));
+}
+
+/// The operators' listener of `gateway`.
+async fn serve_admin(gateway: Gateway) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(tvpass_gateway::serve_admin(
+        listener,
+        gateway,
+        std::future::pending(),
+    ));
+    url
 }
 
 /// The gateway with its service and emulator built here, for the limits.
@@ -180,13 +220,14 @@ async fn oversized_bodies_and_headers_and_slow_calls_get_a_4xx() {
         .software_statement(DEFAULT_SOFTWARE_STATEMENT)
         .build()
         .unwrap();
-    let mut gateway = Gateway::new(service);
-    gateway.request_timeout = std::time::Duration::from_millis(300);
+    let mut gateway = gateway(service);
+    gateway.limits.request_timeout = std::time::Duration::from_millis(300);
     let gw = serve(gateway).await;
     let http = reqwest::Client::new();
+    let token = enrol(&http, &gw).await;
     let post = |body: serde_json::Value| {
         http.post(format!("{gw}/v1/preauthorize"))
-            .header("x-device-id", "tv-1")
+            .bearer_auth(&token)
             .json(&body)
     };
     let resources: Vec<String> = (0..2_000).map(|i| format!("resource-{i}")).collect();
@@ -203,7 +244,7 @@ async fn oversized_bodies_and_headers_and_slow_calls_get_a_4xx() {
     assert_eq!(headers.status(), 431);
     let not_json = http
         .post(format!("{gw}/v1/authorize"))
-        .header("x-device-id", "tv-1")
+        .bearer_auth(&token)
         .header("content-type", "application/json")
         .body("{\"mvpd\":")
         .send()
@@ -214,12 +255,13 @@ async fn oversized_bodies_and_headers_and_slow_calls_get_a_4xx() {
     emu.inject_fault("/api/v2/", tvpass_emulator::Fault::Delay { ms: 2_000 }, 1);
     let slow = http
         .post(format!("{gw}/v1/sessions"))
-        .header("x-device-id", "tv-1")
+        .bearer_auth(&token)
         .json(&serde_json::json!({ "mvpd": "Cablevision" }))
         .send()
         .await
         .unwrap();
     assert_eq!(slow.status(), 408);
+    assert_eq!(slow.text().await.unwrap(), r#"{"error":"timeout"}"#);
 }
 
 #[tokio::test]
@@ -237,16 +279,19 @@ async fn a_failing_fast_service_answers_503_with_retry_after() {
         .build()
         .unwrap();
     service.warm_up().await.unwrap();
-    let gw = serve(Gateway::new(service)).await;
+    let gateway = gateway(service);
+    let admin = serve_admin(gateway.clone()).await;
+    let gw = serve(gateway).await;
     emu.inject_fault(
         "/api/v2/",
         tvpass_emulator::Fault::Status { status: 503 },
         u32::MAX,
     );
     let http = reqwest::Client::new();
+    let token = enrol(&http, &gw).await;
     let call = || {
         http.post(format!("{gw}/v1/sessions"))
-            .header("x-device-id", "tv-1")
+            .bearer_auth(&token)
             .json(&serde_json::json!({ "mvpd": "Cablevision" }))
             .send()
     };
@@ -260,8 +305,9 @@ async fn a_failing_fast_service_answers_503_with_retry_after() {
         .parse()
         .unwrap();
     assert!((1..=8).contains(&retry_after), "{retry_after}");
+    assert_eq!(fast.text().await.unwrap(), r#"{"error":"unavailable"}"#);
     let health: serde_json::Value = http
-        .get(format!("{gw}/healthz"))
+        .get(format!("{admin}/healthz"))
         .send()
         .await
         .unwrap()
@@ -270,4 +316,8 @@ async fn a_failing_fast_service_answers_503_with_retry_after() {
         .unwrap();
     assert_eq!(health["failingFast"], true, "{health}");
     assert_eq!(health["redis"], "off", "{health}");
+    // Health is not on the devices' listener.
+    let on_devices = http.get(format!("{gw}/healthz")).send().await.unwrap();
+    assert_eq!(on_devices.status(), 404);
+    assert_eq!(on_devices.text().await.unwrap(), r#"{"error":"not_found"}"#);
 }

@@ -13,15 +13,17 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tvpass_emulator::{Emulator, Fault};
+use tvpass_emulator::{Emulator, Fault, DEFAULT_SOFTWARE_STATEMENT};
 
 const MVPD: &str = "Cablevision";
 const KEY: &str = "q83vEjRWeJBxI0VniavN7/8SNFZ4kHEjRWeJq83vEjQ=";
+const DEVICE_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 /// One `tvpass-gateway` process, stopped with SIGTERM when dropped.
 struct GatewayProcess {
     child: Child,
     url: String,
+    admin: String,
 }
 
 impl GatewayProcess {
@@ -30,24 +32,37 @@ impl GatewayProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tvpass-gateway"))
             .env_clear()
             .env("TVPASS_BASE_URL", emu.base_url())
+            .env("TVPASS_SERVICE_PROVIDER", "REF30")
+            .env("TVPASS_SOFTWARE_STATEMENT", DEFAULT_SOFTWARE_STATEMENT)
+            .env("GATEWAY_DEVICE_KEY", DEVICE_KEY)
             .env("GATEWAY_ADDR", "127.0.0.1:0")
-            .env("GATEWAY_BEHIND_PROXY", "1")
+            .env("GATEWAY_ADMIN_ADDR", "127.0.0.1:0")
+            // The test stands in for the load balancer in front: its X-Forwarded-For counts.
+            .env("GATEWAY_TRUSTED_PROXIES", "127.0.0.1")
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut admin = None;
         let url = loop {
             let line = lines
                 .next()
                 .expect("the gateway stopped before serving")
                 .unwrap();
+            if let Some(url) = line.strip_prefix("Admin (metrics, health) at ") {
+                admin = Some(url.to_string());
+            }
             if let Some(url) = line.strip_prefix("Gateway for devices at ") {
                 break url.to_string();
             }
         };
-        Self { child, url }
+        Self {
+            child,
+            url,
+            admin: admin.expect("the admin listener is announced first"),
+        }
     }
 
     fn terminate(&mut self) {
@@ -68,11 +83,26 @@ fn ip(n: u32) -> IpAddr {
     IpAddr::V4(Ipv4Addr::from(u32::from(Ipv4Addr::new(198, 18, 0, 0)) + n))
 }
 
-/// One device's journey through a gateway: sign in, the profile, one authorization.
-async fn journey(http: &reqwest::Client, emu: &Emulator, gateway: &str, n: u32) {
+/// Enrols device `n` (from its own address) through `gateway`: its bearer token.
+async fn enrol(http: &reqwest::Client, gateway: &str, n: u32) -> String {
+    let r = http
+        .post(format!("{gateway}/v1/devices"))
+        .header("x-forwarded-for", ip(n).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let body: serde_json::Value = r.json().await.unwrap();
+    body["token"].as_str().unwrap().to_string()
+}
+
+/// One device's journey through a gateway: enrol, sign in, the profile, one authorization;
+/// its token.
+async fn journey(http: &reqwest::Client, emu: &Emulator, gateway: &str, n: u32) -> String {
+    let token = enrol(http, gateway, n).await;
     let call = |method: reqwest::Method, path: &str| {
         http.request(method, format!("{gateway}{path}"))
-            .header("x-device-id", format!("roku-{n}"))
+            .bearer_auth(&token)
             .header("x-forwarded-for", ip(n).to_string())
     };
     let started: serde_json::Value = call(reqwest::Method::POST, "/v1/sessions")
@@ -100,6 +130,7 @@ async fn journey(http: &reqwest::Client, emu: &Emulator, gateway: &str, n: u32) 
         .await
         .unwrap();
     assert_eq!(decision["permit"], true, "device {n}: {decision}");
+    token
 }
 
 async fn health(http: &reqwest::Client, gateway: &str) -> serde_json::Value {
@@ -119,6 +150,7 @@ async fn three_gateway_processes_and_redis_serve_1000_devices_with_one_registrat
     ];
     let gateways: Vec<GatewayProcess> = (0..3).map(|_| GatewayProcess::start(&emu, &env)).collect();
     let urls: Arc<Vec<String>> = Arc::new(gateways.iter().map(|g| g.url.clone()).collect());
+    let admins: Vec<String> = gateways.iter().map(|g| g.admin.clone()).collect();
     let http = reqwest::Client::new();
     let started = Instant::now();
     let tasks: Vec<_> = (0..1000u32)
@@ -149,14 +181,14 @@ async fn three_gateway_processes_and_redis_serve_1000_devices_with_one_registrat
         0,
         "no 429"
     );
-    for url in urls.iter() {
+    for url in &admins {
         let h = health(&http, url).await;
         assert_eq!(h["redis"], "up", "{h}");
         assert_eq!(h["failingFast"], false, "{h}");
     }
     // Without Redis, each instance still serves (health stays 200) and says so.
     redis.kill();
-    let h = health(&http, &urls[0]).await;
+    let h = health(&http, &admins[0]).await;
     assert_eq!(h["redis"], "down", "{h}");
     journey(&http, &emu, &urls[1], 5_000).await;
 }
@@ -166,6 +198,9 @@ fn a_fleet_gateway_without_a_key_refuses_to_start() {
     let out = Command::new(env!("CARGO_BIN_EXE_tvpass-gateway"))
         .env_clear()
         .env("TVPASS_BASE_URL", "http://127.0.0.1:9")
+        .env("TVPASS_SERVICE_PROVIDER", "REF30")
+        .env("TVPASS_SOFTWARE_STATEMENT", DEFAULT_SOFTWARE_STATEMENT)
+        .env("GATEWAY_DEVICE_KEY", DEVICE_KEY)
         .env("TVPASS_REDIS_URL", "redis://127.0.0.1:9/0")
         .env("GATEWAY_ADDR", "127.0.0.1:0")
         .output()
@@ -211,13 +246,16 @@ async fn the_metrics_count_what_adobe_pass_saw() {
     let emu = Emulator::start(Default::default()).await.unwrap();
     let gateway = GatewayProcess::start(&emu, &[]);
     let http = reqwest::Client::new();
+    let mut ids = Vec::new();
     for n in 0..20 {
-        journey(&http, &emu, &gateway.url, n).await;
+        let token = journey(&http, &emu, &gateway.url, n).await;
+        // The token names its device: tvpd1.<device id>.<key id>.<MAC>.
+        ids.push(token.split('.').nth(1).unwrap().to_string());
         // Twice the same catalogue: the second answers from the device's Permits.
         for _ in 0..2 {
             let r = http
                 .post(format!("{}/v1/preauthorize", gateway.url))
-                .header("x-device-id", format!("roku-{n}"))
+                .bearer_auth(&token)
                 .header("x-forwarded-for", ip(n).to_string())
                 .json(&serde_json::json!({ "mvpd": MVPD, "resources": ["news", "sports"] }))
                 .send()
@@ -227,7 +265,7 @@ async fn the_metrics_count_what_adobe_pass_saw() {
         }
     }
     let text = http
-        .get(format!("{}/metrics", gateway.url))
+        .get(format!("{}/metrics", gateway.admin))
         .send()
         .await
         .unwrap()
@@ -279,7 +317,11 @@ async fn the_metrics_count_what_adobe_pass_saw() {
     assert_eq!(series(&text, "tvpass_cached_devices")[0].1, 20.0);
     assert_eq!(series(&text, "tvpass_fail_fast_open").len(), 0);
     // No label carries a device id, an address or a user value.
-    for secret in ["roku-", "198.18.", MVPD, "REF30"] {
+    for secret in ids
+        .iter()
+        .map(String::as_str)
+        .chain(["198.18.", MVPD, "REF30"])
+    {
         assert!(!text.contains(secret), "the metrics show {secret}");
     }
 }
@@ -289,7 +331,7 @@ async fn a_stopping_gateway_finishes_the_calls_in_flight() {
     let emu = Arc::new(Emulator::start(Default::default()).await.unwrap());
     let mut gateway = GatewayProcess::start(&emu, &[]);
     let http = reqwest::Client::new();
-    journey(&http, &emu, &gateway.url, 1).await;
+    let token = journey(&http, &emu, &gateway.url, 1).await;
     // The next authorization takes 1.5 s at Adobe Pass.
     emu.inject_fault("/api/v2/", Fault::Delay { ms: 1_500 }, 1);
     let url = gateway.url.clone();
@@ -297,7 +339,7 @@ async fn a_stopping_gateway_finishes_the_calls_in_flight() {
         let http = http.clone();
         async move {
             http.post(format!("{url}/v1/authorize"))
-                .header("x-device-id", "roku-1")
+                .bearer_auth(&token)
                 .header("x-forwarded-for", ip(1).to_string())
                 .json(&serde_json::json!({ "mvpd": MVPD, "resource": "news" }))
                 .send()
@@ -321,7 +363,7 @@ async fn a_stopping_gateway_finishes_the_calls_in_flight() {
     let status = gateway.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     assert!(http
-        .get(format!("{}/healthz", gateway.url))
+        .get(format!("{}/healthz", gateway.admin))
         .send()
         .await
         .is_err());

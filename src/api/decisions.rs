@@ -214,10 +214,12 @@ impl PassClient {
         identity: Option<String>,
     ) -> Result<Vec<Decision>, PassError> {
         check_id("mvpd", mvpd)?;
-        let mut unique: Vec<String> = Vec::new();
+        // Duplicates go, in one pass, the first of each kept in its place.
+        let mut seen = std::collections::HashSet::with_capacity(resources.len());
+        let mut unique: Vec<String> = Vec::with_capacity(resources.len());
         for r in resources {
             check_id("resource", r)?;
-            if !unique.iter().any(|u| u == r) {
+            if seen.insert(*r) {
                 unique.push(r.to_string());
             }
         }
