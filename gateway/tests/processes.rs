@@ -3,81 +3,21 @@
 //! Three of them and a `redis-server` form a fleet for 1,000 devices; one is scraped for its
 //! metrics after a journey; one is stopped with calls in flight.
 
+mod common;
 #[path = "../../tests/common/redis_server.rs"]
 mod redis_server;
 
+use common::{GatewayProcess, DEVICE_KEY};
 use redis_server::Redis;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tvpass_emulator::{Emulator, Fault, DEFAULT_SOFTWARE_STATEMENT};
 
 const MVPD: &str = "Cablevision";
 const KEY: &str = "q83vEjRWeJBxI0VniavN7/8SNFZ4kHEjRWeJq83vEjQ=";
-const DEVICE_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-
-/// One `tvpass-gateway` process, stopped with SIGTERM when dropped.
-struct GatewayProcess {
-    child: Child,
-    url: String,
-    admin: String,
-}
-
-impl GatewayProcess {
-    /// Starts the binary with `env` and waits for the address it serves on.
-    fn start(emu: &Emulator, env: &[(&str, String)]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tvpass-gateway"))
-            .env_clear()
-            .env("TVPASS_BASE_URL", emu.base_url())
-            .env("TVPASS_SERVICE_PROVIDER", "REF30")
-            .env("TVPASS_SOFTWARE_STATEMENT", DEFAULT_SOFTWARE_STATEMENT)
-            .env("GATEWAY_DEVICE_KEY", DEVICE_KEY)
-            .env("GATEWAY_ADDR", "127.0.0.1:0")
-            .env("GATEWAY_ADMIN_ADDR", "127.0.0.1:0")
-            // The test stands in for the load balancer in front: its X-Forwarded-For counts.
-            .env("GATEWAY_TRUSTED_PROXIES", "127.0.0.1")
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut admin = None;
-        let url = loop {
-            let line = lines
-                .next()
-                .expect("the gateway stopped before serving")
-                .unwrap();
-            if let Some(url) = line.strip_prefix("Admin (metrics, health) at ") {
-                admin = Some(url.to_string());
-            }
-            if let Some(url) = line.strip_prefix("Gateway for devices at ") {
-                break url.to_string();
-            }
-        };
-        Self {
-            child,
-            url,
-            admin: admin.expect("the admin listener is announced first"),
-        }
-    }
-
-    fn terminate(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-    }
-}
-
-impl Drop for GatewayProcess {
-    fn drop(&mut self) {
-        self.terminate();
-        let _ = self.child.wait();
-    }
-}
 
 fn ip(n: u32) -> IpAddr {
     IpAddr::V4(Ipv4Addr::from(u32::from(Ipv4Addr::new(198, 18, 0, 0)) + n))
