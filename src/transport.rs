@@ -331,7 +331,7 @@ impl Transport {
         tracing::debug!(path = %path, status = answer.status, "answer");
         if answer.status == 429 {
             crate::telemetry::throttled();
-            pacing.silence().await;
+            pacing.silence(Duration::ZERO).await;
             return Ok(Outcome::Retry(PassError::Throttled));
         }
         if answer.status >= 500 {
