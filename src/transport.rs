@@ -17,8 +17,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// An HTTP request, rebuilt for each attempt.
-#[derive(Debug, Clone)]
+/// An HTTP request, rebuilt for each attempt. `Debug` shows it as [`HttpRequest`]'s does:
+/// no query values, only harmless header values, the body's length.
+#[derive(Clone)]
 pub(crate) struct Request {
     pub method: Method,
     pub url: url::Url,
@@ -28,11 +29,30 @@ pub(crate) struct Request {
     pub body: Option<(&'static str, bytes::Bytes)>,
 }
 
-/// A complete answer.
-#[derive(Debug)]
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &crate::http::RedactedUrl(&self.url))
+            .field("headers", &crate::http::RedactedHeaders(&self.headers))
+            .field("body", &self.body.as_ref().map(|(ct, b)| (ct, b.len())))
+            .finish()
+    }
+}
+
+/// A complete answer. `Debug` shows the body's length only (a token answer holds the token).
 pub(crate) struct Answer {
     pub status: u16,
     pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Answer")
+            .field("status", &self.status)
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
 }
 
 impl Answer {
@@ -114,7 +134,7 @@ pub(crate) fn retry_after(value: &str, now: Duration) -> Option<Duration> {
 }
 
 /// The transport's request for one attempt.
-fn http_request(req: Request, timeout: Duration, max_body: usize) -> HttpRequest {
+pub(crate) fn http_request(req: Request, timeout: Duration, max_body: usize) -> HttpRequest {
     let mut headers = req.headers;
     let body = req.body.map(|(ct, b)| {
         headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(ct));
