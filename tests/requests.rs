@@ -151,3 +151,58 @@ async fn an_unreadable_retry_after_is_ignored() {
         assert_eq!(gaps.len(), 1, "{value:?}: one retry after the backoff");
     }
 }
+
+fn refused(result: Result<impl std::fmt::Debug, PassError>, name: &str) {
+    match result {
+        Err(PassError::InvalidConfiguration { setting, .. }) => assert_eq!(setting, name),
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_path_segment_of_dot_or_dot_dot_is_refused_before_any_request() {
+    let emu = emulator().await;
+    let c = client_with(&emu, Duration::from_secs(30));
+    for dots in [".", ".."] {
+        refused(c.authorize(dots, "news").await, "mvpd");
+        refused(c.preauthorize(dots, &["news".into()]).await, "mvpd");
+        refused(c.profile(dots).await, "mvpd");
+        refused(c.logout(dots).await, "mvpd");
+        refused(c.create_session(dots).await, "mvpd");
+        refused(c.authorize_temp_pass(dots, "news", None).await, "mvpd");
+        refused(c.profile_for_code(dots).await, "code");
+        refused(c.session(dots).await, "code");
+        refused(c.resume_session(dots, "Cablevision").await, "code");
+        refused(
+            PassClient::builder()
+                .environment(Environment::Custom(emu.base_url()))
+                .service_provider(dots)
+                .software_statement(DEFAULT_SOFTWARE_STATEMENT)
+                .build(),
+            "service_provider",
+        );
+    }
+    assert!(
+        emu.requests().is_empty(),
+        "sent: {:?}",
+        emu.requests().iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn dots_that_are_not_a_whole_segment_go_out_as_names() {
+    let emu = emulator().await;
+    let c = logged_in(&emu, Duration::from_secs(30)).await;
+    emu.clear_requests();
+    // Percent-encoded dots, more than two dots: names, sent encoded (the service answers
+    // that it knows no such MVPD). A resource goes in the body: `..` is one.
+    for mvpd in ["%2e%2E", "%2e", "...", ".%2e"] {
+        let _ = c.authorize(mvpd, "news").await;
+    }
+    assert!(c.authorize("Cablevision", "..").await.is_ok());
+    let paths: Vec<String> = emu.requests().into_iter().map(|r| r.path).collect();
+    for sent in ["%252e%252E", "%252e", "...", ".%252e", "Cablevision"] {
+        let want = format!("{AUTHORIZE}/{sent}");
+        assert!(paths.contains(&want), "{want} not in {paths:?}");
+    }
+}
