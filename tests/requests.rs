@@ -165,7 +165,7 @@ async fn a_path_segment_of_dot_or_dot_dot_is_refused_before_any_request() {
     let c = client_with(&emu, Duration::from_secs(30));
     for dots in [".", ".."] {
         refused(c.authorize(dots, "news").await, "mvpd");
-        refused(c.preauthorize(dots, &["news".into()]).await, "mvpd");
+        refused(c.preauthorize(dots, &["news"]).await, "mvpd");
         refused(c.profile(dots).await, "mvpd");
         refused(c.logout(dots).await, "mvpd");
         refused(c.create_session(dots).await, "mvpd");
