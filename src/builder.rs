@@ -1,7 +1,7 @@
 //! [`PassClientBuilder`]: every setting of a [`PassClient`], checked at once by
 //! [`build`](PassClientBuilder::build); also the part a service shares by all its devices.
 
-use crate::client::{check_id, Inner, PassClient, Shared};
+use crate::client::{check_id, check_segment, Inner, PassClient, Shared};
 use crate::config::{check_base_url, DeviceInfo, Environment, RateLimit, RetryPolicy};
 use crate::device::DeviceState;
 use crate::digest::{hex, sha256};
@@ -242,7 +242,7 @@ impl PassClientBuilder {
             .service_provider
             .clone()
             .ok_or_else(|| PassError::config("service_provider", "required"))?;
-        check_id("service_provider", &sp)?;
+        check_segment("service_provider", &sp)?;
         let statement = self
             .software_statement
             .clone()

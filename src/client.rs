@@ -271,6 +271,21 @@ pub(crate) fn check_id(setting: &'static str, id: &str) -> Result<(), PassError>
     Ok(())
 }
 
+/// Checks an identifier that goes in the URL's path as a segment (MVPD, code, partner, service
+/// provider): as [`check_id`], and not `.` or `..`, which the URL's parser would fold into the
+/// path around it (an MVPD of `..` turns `decisions/authorize/..` into `decisions/`). Their
+/// percent-encoded forms need no check: [`encode`] encodes `%`, so `%2e` stays a name.
+pub(crate) fn check_segment(setting: &'static str, id: &str) -> Result<(), PassError> {
+    check_id(setting, id)?;
+    if id == "." || id == ".." {
+        return Err(PassError::config(
+            setting,
+            "must not be \".\" or \"..\" (it goes in the URL's path)",
+        ));
+    }
+    Ok(())
+}
+
 /// Percent-encodes a path segment.
 pub(crate) fn encode(segment: &str) -> String {
     use std::fmt::Write;

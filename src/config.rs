@@ -246,7 +246,10 @@ impl DeviceInfo {
 }
 
 /// How failed requests are retried. Only transient failures are retried: connection errors,
-/// timeouts, 5xx, 429 and enhanced errors with action `retry`.
+/// timeouts, 5xx, 429 and enhanced errors with action `retry`. A 429 or 503 with `Retry-After`
+/// (delta-seconds or an IMF-fixdate; other values are ignored) is retried after that wait if it
+/// is longer than the backoff, at most 30 s; a wait past the deadline ends the call with the
+/// error it got. After a 429 the device sends nothing for at least a second.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
     /// Most attempts per request, the first included (1 to 5; default 3).

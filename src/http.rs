@@ -13,8 +13,11 @@ use std::time::Duration;
 
 pub use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
-/// One HTTP request, complete.
-#[derive(Debug, Clone)]
+/// One HTTP request, complete. Its `Debug` form shows the method, the URL without credentials
+/// or query values, every header's name but only the values of `Accept`, `Content-Length`,
+/// `Content-Type` and `User-Agent` (others show as `***`), and the body's length: a request can
+/// carry the client secret, tokens, device identifiers and the user's IP.
+#[derive(Clone)]
 pub struct HttpRequest {
     /// The method.
     pub method: Method,
@@ -32,8 +35,69 @@ pub struct HttpRequest {
     pub max_response_bytes: usize,
 }
 
-/// One complete HTTP answer.
-#[derive(Debug, Clone, Default)]
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &RedactedUrl(&self.url))
+            .field("headers", &RedactedHeaders(&self.headers))
+            .field("body_bytes", &self.body.as_ref().map(|b| b.len()))
+            .field("timeout", &self.timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish()
+    }
+}
+
+/// The headers whose values `Debug` forms show (unless marked sensitive); every other value
+/// shows as `***`.
+pub(crate) const SHOWN_HEADERS: [&str; 4] =
+    ["accept", "content-length", "content-type", "user-agent"];
+
+/// A URL as `Debug` shows it: scheme, host, port and path, and each query parameter's name
+/// with `***` for its value (queries carry device ids and identity keys); no user or password.
+pub(crate) struct RedactedUrl<'a>(pub &'a url::Url);
+
+impl std::fmt::Debug for RedactedUrl<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let u = self.0;
+        let mut text = format!(
+            "{}://{}",
+            u.scheme(),
+            &u[url::Position::BeforeHost..url::Position::AfterPath]
+        );
+        let mut sep = '?';
+        for (name, _) in u.query_pairs() {
+            text.push(sep);
+            text.push_str(&name);
+            text.push_str("=***");
+            sep = '&';
+        }
+        f.write_str(&text)
+    }
+}
+
+/// Headers as `Debug` shows them: every name, the values of [`SHOWN_HEADERS`] only.
+pub(crate) struct RedactedHeaders<'a>(pub &'a HeaderMap);
+
+impl std::fmt::Debug for RedactedHeaders<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(name, value)| {
+                let shown = SHOWN_HEADERS.contains(&name.as_str()) && !value.is_sensitive();
+                let value = match value.to_str() {
+                    Ok(v) if shown => v,
+                    _ => "***",
+                };
+                (name.as_str(), value)
+            }))
+            .finish()
+    }
+}
+
+/// One complete HTTP answer. Its `Debug` form shows the status, the headers as
+/// [`HttpRequest`]'s does, and the body's length (a token answer holds the access token, a
+/// decision media tokens).
+#[derive(Clone, Default)]
 pub struct HttpResponse {
     /// The status code.
     pub status: u16,
@@ -41,6 +105,16 @@ pub struct HttpResponse {
     pub headers: HeaderMap,
     /// The whole body.
     pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("headers", &RedactedHeaders(&self.headers))
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
 }
 
 /// Why a request got no answer. Connection failures and timeouts are retried by the pipeline

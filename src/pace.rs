@@ -50,6 +50,18 @@ pub(crate) async fn paced(
     Ok(())
 }
 
+/// The shortest silence after a 429: the service asks for at least a second.
+pub(crate) const MIN_SILENCE: Duration = Duration::from_secs(1);
+
+/// The longest silence after a 429, and the longest `Retry-After` the pipeline honours.
+pub(crate) const MAX_SILENCE: Duration = Duration::from_secs(30);
+
+/// How long a device is silent after a 429 whose `Retry-After` (or none: zero) asks for
+/// `silence`: that, never less than [`MIN_SILENCE`] nor more than [`MAX_SILENCE`].
+pub(crate) fn at_least_a_second(silence: Duration) -> Duration {
+    silence.clamp(MIN_SILENCE, MAX_SILENCE)
+}
+
 /// The client-side token bucket and the silence after a 429.
 #[derive(Debug)]
 pub(crate) struct Pacer {
@@ -105,10 +117,10 @@ impl Pacer {
         wait
     }
 
-    /// After a 429: no request for at least a second.
-    pub fn silence(&self) {
+    /// After a 429: no request for `silence` (at least a second).
+    pub fn silence(&self, silence: Duration) {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let until = Instant::now() + Duration::from_millis(1000);
+        let until = Instant::now() + at_least_a_second(silence);
         s.silent_until = Some(s.silent_until.map_or(until, |t| t.max(until)));
         s.tokens = 0.0;
     }
@@ -122,6 +134,13 @@ pub(crate) trait SharedPace: Send + Sync {
     fn acquire(&self, deadline: Instant) -> BoxFuture<'_, Result<(), PassError>>;
     /// After a 429: no request for at least a second.
     fn silence(&self) -> BoxFuture<'_, ()>;
+    /// After a 429 whose `Retry-After` asks for `silence`: no request for that long (at least
+    /// a second). The default keeps the shared silence at [`SharedPace::silence`]'s; the call
+    /// that heard the 429 waits the longer time itself.
+    fn silence_for(&self, silence: Duration) -> BoxFuture<'_, ()> {
+        let _ = silence;
+        self.silence()
+    }
 }
 
 /// A boxed future, as a [`SharedPace`] returns them.
@@ -155,14 +174,15 @@ impl Pacing {
         }
     }
 
-    /// After a 429: no request for at least a second.
-    pub async fn silence(&self) {
+    /// After a 429: no request for `silence` (at least a second; zero when the answer said
+    /// nothing of when to come back).
+    pub async fn silence(&self, silence: Duration) {
         match self {
-            Pacing::Local(p) => p.silence(),
+            Pacing::Local(p) => p.silence(silence),
             #[cfg(feature = "service")]
-            Pacing::Ip(p) => p.silence(),
+            Pacing::Ip(p) => p.silence_for(silence),
             #[cfg(feature = "redis")]
-            Pacing::Shared(p) => p.silence().await,
+            Pacing::Shared(p) => p.silence_for(silence).await,
         }
     }
 }
@@ -195,14 +215,30 @@ mod ip {
         epoch: Instant,
     }
 
-    /// A token bucket in 16 bytes.
+    /// A token bucket in 16 bytes. Its clock counts ms in a `u64` (half a billion years); the
+    /// silence, never more than a few seconds, is kept relative to it in a `u32`.
     #[derive(Clone, Copy)]
     struct Bucket {
         tokens: f32,
+        /// Ms after `last_ms` until which the IP is silent (after a 429).
+        silent_for_ms: u32,
         /// Ms since the epoch of the last refill.
-        last_ms: u32,
-        /// Ms since the epoch until which the IP is silent (after a 429).
-        silent_until_ms: u32,
+        last_ms: u64,
+    }
+
+    impl Bucket {
+        fn full(capacity: f32, now: u64) -> Self {
+            Self {
+                tokens: capacity,
+                silent_for_ms: 0,
+                last_ms: now,
+            }
+        }
+
+        /// Ms since the epoch until which the IP is silent.
+        fn silent_until(&self) -> u64 {
+            self.last_ms.saturating_add(u64::from(self.silent_for_ms))
+        }
     }
 
     impl IpPaces {
@@ -238,30 +274,34 @@ mod ip {
                 .unwrap_or_else(|e| e.into_inner())
         }
 
-        fn since_epoch_ms(&self) -> u32 {
-            u32::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u32::MAX)
+        fn since_epoch_ms(&self) -> u64 {
+            u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
         }
 
         /// Takes a token from the IP's bucket, or says how long to wait for one.
         fn next(&self, ip: IpAddr) -> Option<Duration> {
+            self.next_at(ip, self.since_epoch_ms())
+        }
+
+        /// [`next`](Self::next) at `now` ms since the epoch.
+        fn next_at(&self, ip: IpAddr, now: u64) -> Option<Duration> {
             let rl = &self.rate_limit;
             let mut shard = self.shard(ip);
             if !rl.enabled && shard.peek(&ip).is_none() {
                 return None;
             }
-            let now = self.since_epoch_ms();
             let capacity = rl.burst.max(1) as f32;
             let refilled = |b: &Bucket| {
                 refill(
                     f64::from(b.tokens),
-                    f64::from(now.saturating_sub(b.last_ms)) / 1000.0,
+                    now.saturating_sub(b.last_ms) as f64 / 1000.0,
                     rl,
                 ) as f32
             };
             // Buckets that have refilled since their last use hold nothing worth keeping.
             for _ in 0..2 {
                 match shard.peek_lru() {
-                    Some((_, b)) if b.silent_until_ms <= now && refilled(b) >= capacity => {
+                    Some((_, b)) if b.silent_until() <= now && refilled(b) >= capacity => {
                         shard.pop_lru();
                     }
                     _ => break,
@@ -271,13 +311,10 @@ mod ip {
                 // More IPs busy at once than devices kept: the least recently used bucket goes.
                 shard.pop_lru();
             }
-            let b = shard.get_or_insert_mut(ip, || Bucket {
-                tokens: capacity,
-                last_ms: now,
-                silent_until_ms: 0,
-            });
-            if b.silent_until_ms > now {
-                return Some(Duration::from_millis(u64::from(b.silent_until_ms - now)));
+            let b = shard.get_or_insert_mut(ip, || Bucket::full(capacity, now));
+            let silent_until = b.silent_until();
+            if silent_until > now {
+                return Some(Duration::from_millis(silent_until - now));
             }
             if !rl.enabled {
                 return None;
@@ -285,20 +322,24 @@ mod ip {
             let (tokens, wait) = take(f64::from(refilled(b)), rl);
             b.tokens = tokens as f32;
             b.last_ms = now;
+            b.silent_for_ms = 0;
             wait
         }
 
-        /// After a 429: the IP is left alone for at least a second.
-        fn silence(&self, ip: IpAddr) {
-            let now = self.since_epoch_ms();
+        /// After a 429: the IP is left alone for `silence` (at least a second).
+        fn silence(&self, ip: IpAddr, silence: Duration) {
+            self.silence_at(ip, self.since_epoch_ms(), silence);
+        }
+
+        /// [`silence`](Self::silence) at `now` ms since the epoch.
+        fn silence_at(&self, ip: IpAddr, now: u64, silence: Duration) {
             let capacity = self.rate_limit.burst.max(1) as f32;
             let mut shard = self.shard(ip);
-            let b = shard.get_or_insert_mut(ip, || Bucket {
-                tokens: capacity,
-                last_ms: now,
-                silent_until_ms: 0,
-            });
-            b.silent_until_ms = b.silent_until_ms.max(now.saturating_add(1000));
+            let b = shard.get_or_insert_mut(ip, || Bucket::full(capacity, now));
+            let ms =
+                u64::try_from(super::at_least_a_second(silence).as_millis()).unwrap_or(u64::MAX);
+            let until = b.silent_until().max(now.saturating_add(ms));
+            b.silent_for_ms = u32::try_from(until.saturating_sub(now)).unwrap_or(u32::MAX);
             b.tokens = 0.0;
             b.last_ms = now;
         }
@@ -318,8 +359,121 @@ mod ip {
         }
 
         /// After a 429: no request for at least a second.
+        #[cfg_attr(not(feature = "redis"), allow(dead_code))]
         pub fn silence(&self) {
-            self.paces.silence(self.ip);
+            self.silence_for(super::MIN_SILENCE);
+        }
+
+        /// After a 429: no request for `silence` (at least a second).
+        pub fn silence_for(&self, silence: Duration) {
+            self.paces.silence(self.ip, silence);
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        const DAY_MS: u64 = 24 * 3600 * 1000;
+
+        fn paces() -> IpPaces {
+            IpPaces::new(
+                100,
+                RateLimit {
+                    requests_per_second: 1.0,
+                    burst: 10,
+                    enabled: true,
+                },
+            )
+        }
+
+        fn ip(n: u8) -> IpAddr {
+            IpAddr::from([10, 0, 0, n])
+        }
+
+        /// From `t0`: a burst of 10, then a wait of a second; a token a second later, none
+        /// 999 ms after it; a full burst again after 10 idle seconds; a 429's silence of a
+        /// second, then a token.
+        fn day_one(p: &IpPaces, a: IpAddr, t0: u64) {
+            for i in 0..10 {
+                assert_eq!(p.next_at(a, t0), None, "burst request {i} at {t0}");
+            }
+            assert_eq!(p.next_at(a, t0), Some(Duration::from_secs(1)), "at {t0}");
+            assert_eq!(p.next_at(a, t0 + 1000), None, "refilled a token at {t0}");
+            assert!(
+                p.next_at(a, t0 + 1999).is_some(),
+                "a token a second at {t0}"
+            );
+            assert_eq!(p.next_at(a, t0 + 2000), None);
+            let later = t0 + 12_000;
+            for i in 0..10 {
+                assert_eq!(p.next_at(a, later), None, "refilled burst {i} at {later}");
+            }
+            assert!(p.next_at(a, later).is_some());
+            p.silence_at(a, later, Duration::ZERO);
+            assert_eq!(
+                p.next_at(a, later + 400),
+                Some(Duration::from_millis(600)),
+                "silent a second after a 429 at {later}"
+            );
+            // The bucket refills from the 429 on: one token when the silence ends.
+            assert_eq!(p.next_at(a, later + 1000), None);
+            assert_eq!(p.next_at(a, later + 1000), Some(Duration::from_secs(1)));
+        }
+
+        #[test]
+        fn buckets_refill_and_limit_past_50_days_and_past_u32_ms() {
+            let p = paces();
+            let wrap = u64::from(u32::MAX);
+            for (n, t0) in [
+                (1, 0),
+                (2, 50 * DAY_MS),
+                (3, wrap - 5_000),
+                (4, wrap + 1),
+                (5, 10 * 365 * DAY_MS),
+                (6, 1_000 * 365 * DAY_MS),
+            ] {
+                day_one(&p, ip(n), t0);
+            }
+            // One bucket drained before u32::MAX ms and refilled after it.
+            let a = ip(7);
+            for _ in 0..10 {
+                assert_eq!(p.next_at(a, wrap - 500), None);
+            }
+            assert!(p.next_at(a, wrap - 500).is_some());
+            assert_eq!(p.next_at(a, wrap + 500), None, "a token across u32::MAX ms");
+            assert!(p.next_at(a, wrap + 500).is_some());
+            // A silence heard before u32::MAX ms that ends after it.
+            let b = ip(8);
+            p.silence_at(b, wrap - 300, Duration::from_secs(2));
+            assert_eq!(p.next_at(b, wrap + 1), Some(Duration::from_millis(1699)));
+            assert_eq!(p.next_at(b, wrap + 1699), Some(Duration::from_millis(1)));
+            // Drained by the 429, refilled for the two seconds since.
+            assert_eq!(p.next_at(b, wrap + 1700), None);
+            assert_eq!(p.next_at(b, wrap + 1700), None);
+            assert!(p.next_at(b, wrap + 1700).is_some());
+        }
+
+        #[test]
+        fn a_silence_is_one_to_thirty_seconds_and_never_shortened() {
+            let p = paces();
+            let a = ip(1);
+            let t0 = 60 * DAY_MS;
+            p.silence_at(a, t0, Duration::from_secs(3600));
+            assert_eq!(p.next_at(a, t0), Some(Duration::from_secs(30)));
+            p.silence_at(a, t0 + 1000, Duration::ZERO);
+            assert_eq!(
+                p.next_at(a, t0 + 1000),
+                Some(Duration::from_secs(29)),
+                "a later, shorter silence keeps the longer one"
+            );
+            assert_eq!(p.next_at(a, t0 + 29_999), Some(Duration::from_millis(1)));
+            assert_eq!(p.next_at(a, t0 + 30_000), None);
+        }
+
+        #[test]
+        fn a_bucket_is_16_bytes() {
+            assert_eq!(std::mem::size_of::<Bucket>(), 16);
         }
     }
 }

@@ -70,6 +70,26 @@ pub fn read_back(kind: u8, text: &str) -> Option<(bool, bool)> {
     }
 }
 
+/// The token request of `creds` at `base`.
+fn token_request(
+    base: &str,
+    headers: crate::http::HeaderMap,
+    creds: &Credentials,
+) -> Result<Request, PassError> {
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", &creds.client_id)
+        .append_pair("client_secret", &creds.client_secret)
+        .append_pair("grant_type", "client_credentials")
+        .finish();
+    Ok(Request {
+        method: crate::http::Method::POST,
+        url: crate::transport::parse_url(&format!("{base}/o/client/token"))?,
+        path: "/o/client/token".into(),
+        headers,
+        body: Some(("application/x-www-form-urlencoded", form.into())),
+    })
+}
+
 /// A token must be valid at least this much longer to be used.
 const SAFETY_MARGIN_MS: i64 = 5 * 60 * 1000;
 
@@ -368,19 +388,8 @@ impl Registration {
         creds: &Credentials,
         deadline: Instant,
     ) -> Result<StoredToken, TokenError> {
-        let form = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("client_id", &creds.client_id)
-            .append_pair("client_secret", &creds.client_secret)
-            .append_pair("grant_type", "client_credentials")
-            .finish();
-        let req = Request {
-            method: crate::http::Method::POST,
-            url: crate::transport::parse_url(&format!("{}/o/client/token", self.base))
-                .map_err(TokenError::Other)?,
-            path: "/o/client/token".into(),
-            headers: self.common_headers.clone(),
-            body: Some(("application/x-www-form-urlencoded", form.into())),
-        };
+        let req = token_request(&self.base, self.common_headers.clone(), creds)
+            .map_err(TokenError::Other)?;
         let answer = transport
             .send(&req, deadline)
             .await
@@ -429,4 +438,69 @@ fn oauth_error(body: &[u8]) -> String {
         .ok()
         .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
         .unwrap_or_else(|| "unknown_error".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{token_request, Credentials};
+    use crate::transport::{bearer, header_map, http_request};
+    use std::time::Duration;
+
+    #[test]
+    fn a_token_request_debugs_without_its_secrets() {
+        let creds = Credentials {
+            client_id: "cid-5150".into(),
+            client_secret: "s3cr3t-Zq9".into(),
+        };
+        let mut headers = header_map(&[
+            ("ap-device-identifier", "fingerprint ZGV2LTc3".into()),
+            ("x-forwarded-for", "203.0.113.9".into()),
+            ("user-agent", "tvpass/1".into()),
+        ]);
+        headers.insert(http::header::AUTHORIZATION, bearer("tok-abc123").unwrap());
+        let mut req =
+            token_request("https://alice:pw-9x@sp.auth.adobe.com", headers, &creds).unwrap();
+        req.url.set_query(Some("device_id=dev-77&key=k-42"));
+        let body_len = req.body.as_ref().unwrap().1.len();
+        let sent = http_request(req.clone(), Duration::from_secs(1), 1024);
+        // The request does hold the secrets that must not print.
+        let body = String::from_utf8(sent.body.clone().unwrap().to_vec()).unwrap();
+        assert!(body.contains("client_secret=s3cr3t-Zq9"), "{body}");
+        for text in [
+            format!("{req:?}"),
+            format!("{req:#?}"),
+            format!("{sent:?}"),
+            format!("{sent:#?}"),
+        ] {
+            for secret in [
+                "s3cr3t-Zq9",
+                "client_secret",
+                "cid-5150",
+                "tok-abc123",
+                "Bearer",
+                "ZGV2LTc3",
+                "203.0.113.9",
+                "dev-77",
+                "k-42",
+                "alice",
+                "pw-9x",
+            ] {
+                assert!(!text.contains(secret), "{secret} in {text}");
+            }
+            assert!(text.contains("POST"), "{text}");
+            assert!(
+                text.contains("https://sp.auth.adobe.com/o/client/token?device_id=***&key=***"),
+                "{text}"
+            );
+            for name in ["authorization", "ap-device-identifier", "x-forwarded-for"] {
+                assert!(
+                    text.contains(&format!("\"{name}\": \"***\"")),
+                    "{name} in {text}"
+                );
+            }
+            assert!(text.contains("\"tvpass/1\""), "{text}");
+            assert!(text.contains(&body_len.to_string()), "{text}");
+        }
+        assert!(format!("{sent:?}").contains("application/x-www-form-urlencoded"));
+    }
 }

@@ -17,8 +17,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// An HTTP request, rebuilt for each attempt.
-#[derive(Debug, Clone)]
+/// An HTTP request, rebuilt for each attempt. `Debug` shows it as [`HttpRequest`]'s does:
+/// no query values, only harmless header values, the body's length.
+#[derive(Clone)]
 pub(crate) struct Request {
     pub method: Method,
     pub url: url::Url,
@@ -28,11 +29,30 @@ pub(crate) struct Request {
     pub body: Option<(&'static str, bytes::Bytes)>,
 }
 
-/// A complete answer.
-#[derive(Debug)]
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &crate::http::RedactedUrl(&self.url))
+            .field("headers", &crate::http::RedactedHeaders(&self.headers))
+            .field("body", &self.body.as_ref().map(|(ct, b)| (ct, b.len())))
+            .finish()
+    }
+}
+
+/// A complete answer. `Debug` shows the body's length only (a token answer holds the token).
 pub(crate) struct Answer {
     pub status: u16,
     pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Answer")
+            .field("status", &self.status)
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
 }
 
 impl Answer {
@@ -95,8 +115,26 @@ pub(crate) fn decode_enhanced(body: &[u8]) -> Option<EnhancedError> {
     serde_json::from_value(obj.clone()).ok()
 }
 
+/// The longest `Retry-After` honoured: a longer one is waited this long (within the call's
+/// deadline).
+const MAX_RETRY_AFTER: Duration = crate::pace::MAX_SILENCE;
+
+/// The wait a `Retry-After` value asks for when read at `now` (since the Unix epoch):
+/// delta-seconds, or an IMF-fixdate (a date past: no wait), at most [`MAX_RETRY_AFTER`]. `None`
+/// for a value that is neither (the obsolete date forms included): it is ignored.
+pub(crate) fn retry_after(value: &str, now: Duration) -> Option<Duration> {
+    let v = value.trim();
+    let wait = if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        // Too many digits for a u64 is still "not soon".
+        Duration::from_secs(v.parse().unwrap_or(u64::MAX))
+    } else {
+        crate::time::parse_http_date(v)?.saturating_sub(now)
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
 /// The transport's request for one attempt.
-fn http_request(req: Request, timeout: Duration, max_body: usize) -> HttpRequest {
+pub(crate) fn http_request(req: Request, timeout: Duration, max_body: usize) -> HttpRequest {
     let mut headers = req.headers;
     let body = req.body.map(|(ct, b)| {
         headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(ct));
@@ -116,8 +154,8 @@ fn http_request(req: Request, timeout: Duration, max_body: usize) -> HttpRequest
 /// count against the service.
 fn health(outcome: &Result<Outcome, PassError>) -> Health {
     match outcome {
-        Ok(Outcome::Retry(PassError::Timeout(_) | PassError::Network(_))) => Health::Down,
-        Ok(Outcome::Retry(PassError::Server { status, .. })) if *status >= 500 => Health::Down,
+        Ok(Outcome::Retry(PassError::Timeout(_) | PassError::Network(_), _)) => Health::Down,
+        Ok(Outcome::Retry(PassError::Server { status, .. }, _)) if *status >= 500 => Health::Down,
         _ => Health::Up,
     }
 }
@@ -137,7 +175,8 @@ pub(crate) struct Transport {
 
 enum Outcome {
     Done(Answer),
-    Retry(PassError),
+    /// A transient failure, and the wait its answer's `Retry-After` asks for before a retry.
+    Retry(PassError, Option<Duration>),
 }
 
 impl Transport {
@@ -244,14 +283,16 @@ impl Transport {
             if let Some(t) = ticket.as_mut() {
                 t.record(health(&outcome));
             }
-            let error = match outcome? {
+            let (error, asked) = match outcome? {
                 Outcome::Done(a) => return Ok(a),
-                Outcome::Retry(e) => e,
+                Outcome::Retry(e, asked) => (e, asked),
             };
             if attempt >= self.retry.max_attempts {
                 return Err(error);
             }
-            let backoff = self.backoff(attempt);
+            // The backoff, or the answer's `Retry-After` when it asks for longer; a wait that
+            // would pass the deadline ends the call with the error it got.
+            let backoff = self.backoff(attempt).max(asked.unwrap_or_default());
             if Instant::now() + backoff >= deadline {
                 return Err(error);
             }
@@ -304,11 +345,21 @@ impl Transport {
             Ok(r) if r.body.len() > self.max_body => Err(TransportError::TooLarge),
             other => other,
         };
+        let mut asked = None;
         let answer = match answer {
-            Ok(r) => Answer {
-                status: r.status,
-                body: r.body,
-            },
+            Ok(r) => {
+                if r.status == 429 || r.status == 503 {
+                    asked = r
+                        .headers
+                        .get(http::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| retry_after(v, crate::time::since_epoch()));
+                }
+                Answer {
+                    status: r.status,
+                    body: r.body,
+                }
+            }
             Err(TransportError::TooLarge) => {
                 tracing::warn!(path = %path, limit = self.max_body, "answer larger than the limit");
                 return Err(PassError::Protocol(format!(
@@ -319,31 +370,84 @@ impl Transport {
             Err(TransportError::Timeout) => {
                 crate::telemetry::request(endpoint, Class::Timeout);
                 tracing::debug!(path = %path, "request timed out");
-                return Ok(Outcome::Retry(PassError::Timeout(started.elapsed())));
+                return Ok(Outcome::Retry(PassError::Timeout(started.elapsed()), None));
             }
             Err(TransportError::Connect(e) | TransportError::Other(e)) => {
                 crate::telemetry::request(endpoint, Class::Network);
                 tracing::debug!(path = %path, "request failed: {e}");
-                return Ok(Outcome::Retry(PassError::Network(e)));
+                return Ok(Outcome::Retry(PassError::Network(e), None));
             }
         };
         crate::telemetry::request(endpoint, Class::Status(answer.status));
-        tracing::debug!(path = %path, status = answer.status, "answer");
+        tracing::debug!(path = %path, status = answer.status, retry_after = ?asked, "answer");
         if answer.status == 429 {
             crate::telemetry::throttled();
-            pacing.silence().await;
-            return Ok(Outcome::Retry(PassError::Throttled));
+            // The device is silent for the Retry-After, and for at least a second whatever it
+            // says; the retry waits as long.
+            let silence = crate::pace::at_least_a_second(asked.unwrap_or_default());
+            pacing.silence(silence).await;
+            return Ok(Outcome::Retry(PassError::Throttled, asked.map(|_| silence)));
         }
         if answer.status >= 500 {
-            return Ok(Outcome::Retry(answer.into_error()));
+            return Ok(Outcome::Retry(answer.into_error(), asked));
         }
         if answer.status >= 400
             && answer
                 .enhanced()
                 .is_some_and(|e| e.action() == ErrorAction::Retry)
         {
-            return Ok(Outcome::Retry(answer.into_error()));
+            return Ok(Outcome::Retry(answer.into_error(), None));
         }
         Ok(Outcome::Done(answer))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retry_after;
+    use std::time::Duration;
+
+    /// 2024-02-29 23:59:59 UTC.
+    const NOW: Duration = Duration::from_secs(1_709_251_199);
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates_and_caps_them() {
+        assert_eq!(retry_after("3", NOW), Some(Duration::from_secs(3)));
+        assert_eq!(retry_after(" 0 ", NOW), Some(Duration::ZERO));
+        assert_eq!(
+            retry_after("Fri, 01 Mar 2024 00:00:04 GMT", NOW),
+            Some(Duration::from_secs(5))
+        );
+        // A date past or now: no wait.
+        assert_eq!(
+            retry_after("Thu, 29 Feb 2024 23:59:00 GMT", NOW),
+            Some(Duration::ZERO)
+        );
+        // Huge values wait the cap, never longer.
+        assert_eq!(retry_after("86400", NOW), Some(Duration::from_secs(30)));
+        assert_eq!(
+            retry_after("99999999999999999999999999", NOW),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            retry_after("Fri, 31 Dec 9999 23:59:59 GMT", NOW),
+            Some(Duration::from_secs(30))
+        );
+    }
+
+    #[test]
+    fn retry_after_ignores_what_it_cannot_read() {
+        for v in [
+            "",
+            "soon",
+            "-1",
+            "1.5",
+            "+3",
+            "3 s",
+            "Friday, 01-Mar-24 00:00:04 GMT",
+            "Fri Mar  1 00:00:04 2024",
+        ] {
+            assert_eq!(retry_after(v, NOW), None, "{v:?}");
+        }
     }
 }

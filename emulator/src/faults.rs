@@ -19,6 +19,16 @@ pub enum Fault {
     },
     /// Answer 429 with a text/html body and no Retry-After, as the throttle does.
     Throttle,
+    /// Answer with this status (default 429) and a short text/html body, with a `Retry-After`
+    /// header of this value as it is (delta-seconds, an HTTP date, or anything a client must
+    /// survive). The service's throttle sends none; this is for clients' handling of it.
+    RetryAfter {
+        /// The HTTP status.
+        #[serde(default = "too_many")]
+        status: u16,
+        /// The `Retry-After` value.
+        value: String,
+    },
     /// Wait this long, then answer normally.
     Delay {
         /// Milliseconds to wait.
@@ -77,6 +87,10 @@ fn ok() -> u16 {
     200
 }
 
+fn too_many() -> u16 {
+    429
+}
+
 /// A fault armed for the next `remaining` requests whose path starts with `path`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FaultRule {
@@ -133,6 +147,17 @@ pub fn replacement(fault: &Fault) -> Option<Response> {
             StatusCode::TOO_MANY_REQUESTS,
             "<html><head><title>429 Too Many Requests</title></head><body><center><h1>429 Too Many Requests</h1></center></body></html>".into(),
         ),
+        Fault::RetryAfter { status: s, value } => {
+            let mut r = html_response(
+                status(*s),
+                format!("<html><body><h1>{s}</h1></body></html>"),
+            );
+            // A value that is no header text goes out as nothing rather than as a panic.
+            if let Ok(v) = HeaderValue::from_str(value) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            r
+        }
         Fault::Drop => {
             let stream = futures_util::stream::once(async {
                 Err::<bytes::Bytes, std::io::Error>(std::io::Error::new(

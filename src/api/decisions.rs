@@ -1,7 +1,7 @@
 //! Decisions: preauthorize (catalogue filtering, batched, Permits cached) and authorize (before
 //! every playback, one resource, never cached).
 
-use crate::client::{check_id, Call, PassClient};
+use crate::client::{check_id, check_segment, Call, PassClient};
 use crate::error::{EnhancedError, PassError};
 use crate::model::{de_opt_ms, Decision, DecisionSource, DenyReason, MediaToken};
 use crate::registration::now_ms;
@@ -175,7 +175,7 @@ impl PassClient {
     /// Authorization before playback of one resource. Never cached: ask before every playback.
     /// A Deny comes back as [`Decision::Deny`] with a typed reason, not as an error.
     pub async fn authorize(&self, mvpd: &str, resource: &str) -> Result<Decision, PassError> {
-        check_id("mvpd", mvpd)?;
+        check_segment("mvpd", mvpd)?;
         check_id("resource", resource)?;
         self.authorize_with(mvpd, resource, None).await
     }
@@ -213,7 +213,7 @@ impl PassClient {
         resources: &[&str],
         identity: Option<String>,
     ) -> Result<Vec<Decision>, PassError> {
-        check_id("mvpd", mvpd)?;
+        check_segment("mvpd", mvpd)?;
         // Duplicates go, in one pass, the first of each kept in its place.
         let mut seen = std::collections::HashSet::with_capacity(resources.len());
         let mut unique: Vec<String> = Vec::with_capacity(resources.len());

@@ -1,6 +1,6 @@
 //! `GET /api/v2/{sp}/logout/{mvpd}`.
 
-use crate::client::{check_id, Call, PassClient};
+use crate::client::{check_segment, Call, PassClient};
 use crate::error::PassError;
 use crate::model::LogoutAction;
 use serde::Deserialize;
@@ -45,7 +45,7 @@ impl PassClient {
     /// (open a URL in a user agent for `OpenUrl`). Clears the cached profile, the cached
     /// preauthorizations of that MVPD and the chosen MVPD.
     pub async fn logout(&self, mvpd: &str) -> Result<LogoutAction, PassError> {
-        check_id("mvpd", mvpd)?;
+        check_segment("mvpd", mvpd)?;
         let inner = &self.inner;
         let mut call = Call::get(inner.path(&["logout", mvpd]));
         call.sso = crate::sso::SsoScope::IDENTITY;

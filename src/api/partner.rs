@@ -2,7 +2,7 @@
 //! partner authentication request) and `POST /api/v2/{sp}/profiles/sso/{partner}` (create the
 //! profile from the partner authentication response).
 
-use crate::client::{check_id, Call, PassClient};
+use crate::client::{check_segment, Call, PassClient};
 use crate::error::PassError;
 use crate::model::{Profile, Session};
 use crate::registration::now_ms;
@@ -46,7 +46,7 @@ impl PassClient {
         partner: &str,
         status: &PartnerFrameworkStatus,
     ) -> Result<Session, PassError> {
-        check_id("partner", partner)?;
+        check_segment("partner", partner)?;
         // A status without a provider is sent (the service answers with a fallback to the basic
         // flow); one with a provider but no expiration date is refused here.
         self.set_partner_framework_status(Some(status))?;
@@ -80,7 +80,7 @@ impl PassClient {
         status: &PartnerFrameworkStatus,
         saml_response: &str,
     ) -> Result<Option<Profile>, PassError> {
-        check_id("partner", partner)?;
+        check_segment("partner", partner)?;
         if let Some(problem) = status.problem(now_ms()) {
             return Err(PassError::config(
                 "partner_framework_status",

@@ -1,6 +1,6 @@
 //! Profiles: all, by MVPD, by code; cached in memory and storage until `notAfter`.
 
-use crate::client::{check_id, Call, PassClient};
+use crate::client::{check_segment, Call, PassClient};
 use crate::error::PassError;
 use crate::model::{de_opt_ms, Attribute, Profile, ProfileType, TempPassInfo};
 use crate::registration::now_ms;
@@ -179,7 +179,7 @@ impl PassClient {
     /// single sign-on identity that this client has not read the profiles under, all profiles
     /// are read once (one request, as for [`profiles`](Self::profiles)).
     pub async fn profile(&self, mvpd: &str) -> Result<Option<Profile>, PassError> {
-        check_id("mvpd", mvpd)?;
+        check_segment("mvpd", mvpd)?;
         self.fleet_load().await;
         if !self.cache_answers() {
             let all = self.refresh_profiles().await?;
@@ -205,7 +205,7 @@ impl PassClient {
     /// The profile created by the authentication session with this code; `None` while the user
     /// has not finished. One request; see [`PassClient::await_profile`] for polling.
     pub async fn profile_for_code(&self, code: &str) -> Result<Option<Profile>, PassError> {
-        check_id("code", code)?;
+        check_segment("code", code)?;
         let inner = &self.inner;
         let mut call = Call::get(inner.path(&["profiles", "code", code]));
         call.device_headers = false;

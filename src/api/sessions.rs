@@ -1,7 +1,7 @@
 //! Authentication sessions: create, resume, retrieve, the authentication URL, and polling for
 //! the profile.
 
-use crate::client::{check_id, encode, Call, PassClient};
+use crate::client::{check_segment, encode, Call, PassClient};
 use crate::error::PassError;
 use crate::model::{
     de_opt_ms, PartnerAuthenticationRequest, Profile, Session, SessionAction, SessionReason,
@@ -117,7 +117,7 @@ impl PassClient {
     ///
     /// A new session replaces the previous one: polling of the older code stops.
     pub async fn create_session(&self, mvpd: &str) -> Result<Session, PassError> {
-        check_id("mvpd", mvpd)?;
+        check_segment("mvpd", mvpd)?;
         let inner = &self.inner;
         inner
             .state
@@ -136,8 +136,8 @@ impl PassClient {
     /// Resumes a session whose parameters were missing (e.g. created on a device that could
     /// not provide them).
     pub async fn resume_session(&self, code: &str, mvpd: &str) -> Result<Session, PassError> {
-        check_id("code", code)?;
-        check_id("mvpd", mvpd)?;
+        check_segment("code", code)?;
+        check_segment("mvpd", mvpd)?;
         let inner = &self.inner;
         let mut call = Call::post(
             inner.path(&["sessions", code]),
@@ -151,7 +151,7 @@ impl PassClient {
 
     /// What the service knows of a session (missing parameters, validity).
     pub async fn session(&self, code: &str) -> Result<Session, PassError> {
-        check_id("code", code)?;
+        check_segment("code", code)?;
         let inner = &self.inner;
         let mut call = Call::get(inner.path(&["sessions", code]));
         call.device_headers = false;

@@ -1,7 +1,7 @@
 //! TempPass: basic (authorize against the TempPass MVPD), promotional (with the user's hashed
 //! identifier), and the management client for the reset API.
 
-use crate::client::{check_id, PassClient};
+use crate::client::{check_id, check_segment, PassClient};
 use crate::config::{check_base_url, Environment, RateLimit, RetryPolicy};
 use crate::error::PassError;
 use crate::model::{Decision, TempPassInfo};
@@ -85,7 +85,7 @@ impl PassClient {
         resource: &str,
         identity: Option<&TempPassIdentity>,
     ) -> Result<Decision, PassError> {
-        check_id("mvpd", mvpd)?;
+        check_segment("mvpd", mvpd)?;
         check_id("resource", resource)?;
         self.authorize_with(mvpd, resource, identity.map(TempPassIdentity::header_value))
             .await
@@ -115,7 +115,7 @@ impl PassClient {
         mvpd: &str,
         identity: Option<&TempPassIdentity>,
     ) -> Result<Option<TempPassInfo>, PassError> {
-        check_id("mvpd", mvpd)?;
+        check_segment("mvpd", mvpd)?;
         let inner = &self.inner;
         let mut call = crate::client::Call::get(inner.path(&["profiles", mvpd]));
         call.identity = identity.map(TempPassIdentity::header_value);
@@ -225,8 +225,8 @@ impl ManagementClient {
         mvpd: &str,
         target: ResetTarget,
     ) -> Result<(), PassError> {
-        check_id("service_provider", service_provider)?;
-        check_id("mvpd", mvpd)?;
+        check_segment("service_provider", service_provider)?;
+        check_segment("mvpd", mvpd)?;
         let (path, param, value) = match &target {
             ResetTarget::Device(d) => ("/reset-tempass/v3/reset", "device_id", d.as_str()),
             ResetTarget::AllDevices => ("/reset-tempass/v3/reset", "device_id", "all"),
