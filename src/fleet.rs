@@ -15,7 +15,7 @@ use crate::digest::{hex, sha256};
 use crate::error::PassError;
 use crate::model::Profile;
 use crate::pace::{BoxFuture, IpPace, SharedPace};
-use crate::seal::{Sealer, Unreadable};
+use crate::seal::{hmac_sha256, name_key, random_token, Sealer, Unreadable};
 use crate::sso::IdentityKeys;
 use crate::time::{now_ms, Instant};
 use redis::aio::ConnectionManager;
@@ -62,7 +62,8 @@ redis.call('SET', KEYS[1], next, 'PX', next - now + 1000)
 return wait
 "#;
 
-/// Deletes KEYS[1] if it still holds ARGV[1].
+/// Deletes KEYS[1] if it still holds ARGV[1]: the token after a 401, and the refresh lock by its
+/// owner only (a lock that expired and was taken by another instance stays).
 const FORGET_IF: &str = r#"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -85,6 +86,8 @@ pub(crate) struct Fleet {
     /// Redis commands sent (for benchmarks).
     round_trips: AtomicU64,
     sealer: Sealer,
+    /// The subkeys naming keys derived from a device's id or address, the current one first.
+    names: Vec<[u8; 32]>,
     /// Whether a value that did not open was logged.
     unreadable_warned: AtomicBool,
     /// The token last read or written: its digest and the value as stored, so that a 401 can
@@ -118,9 +121,17 @@ impl Fleet {
             .set_max_delay(Duration::from_millis(100));
         let conn = ConnectionManager::new_lazy_with_config(client, config)
             .map_err(|e| PassError::config("redis", e.category().to_string()))?;
+        let prefix = format!("tvpass:{sp}:{}", hex(&sha256(base)[..4]));
+        let mut names = settings.sealer.name_keys();
+        if names.is_empty() {
+            // Plain text: no secret to key names with, and every instance must agree. Keyed by
+            // the prefix, they are no harder to recompute than digests.
+            names.push(name_key(prefix.as_bytes()));
+        }
         Ok(Self {
             conn,
-            prefix: format!("tvpass:{sp}:{}", hex(&sha256(base)[..4])),
+            names,
+            prefix,
             timeout: settings.timeout,
             rate,
             pace: redis::Script::new(PACE),
@@ -152,6 +163,17 @@ impl Fleet {
 
     fn key(&self, kind: &str, id: &str) -> String {
         format!("{}:{kind}:{id}", self.prefix)
+    }
+
+    /// The keys of a device's id or address (`id`), one per naming subkey, the current first:
+    /// HMAC-SHA256 under the fleet's key, so that no one reading Redis can tell which address
+    /// or device a key belongs to by trying them all.
+    fn private_keys(&self, kind: &str, id: &str) -> Vec<String> {
+        let message = format!("{kind}\0{id}");
+        self.names
+            .iter()
+            .map(|n| self.key(kind, &hex(&hmac_sha256(n, message.as_bytes())[..16])))
+            .collect()
     }
 
     /// Runs one command unless Redis is resting after a failure; `None` when it cannot answer.
@@ -262,8 +284,9 @@ impl Fleet {
     pub fn pacer(self: &Arc<Self>, ip: IpAddr, local: IpPace) -> FleetPacer {
         FleetPacer {
             fleet: self.clone(),
-            // A digest: the device's address is not kept in Redis as it is.
-            key: self.key("pace", &hex(&sha256(&ip.to_string())[..16])),
+            // Under the current key only: instances that rotate the fleet's key at different
+            // moments keep separate paces until they agree.
+            key: self.private_keys("pace", &ip.to_string()).swap_remove(0),
             local,
         }
     }
@@ -335,15 +358,18 @@ impl Fleet {
         }
     }
 
-    /// Tries to become the one instance that refreshes the token (for at most `hold`).
-    pub async fn lock_refresh(&self, hold: Duration) -> Option<bool> {
+    /// Tries to become the one instance that refreshes the token (for at most `hold`): the
+    /// lock, held under a random owner token, or `None` while another instance holds it.
+    pub async fn lock_refresh(&self, hold: Duration) -> Option<Option<RefreshLock>> {
         let key = self.key("dcr", "refresh");
         let ms = hold.as_millis() as i64;
+        let owner = random_token();
+        let value = owner.clone();
         self.run::<Option<String>>(|mut c| {
             Box::pin(async move {
                 redis::cmd("SET")
                     .arg(key)
-                    .arg("1")
+                    .arg(value)
                     .arg("NX")
                     .arg("PX")
                     .arg(ms)
@@ -352,20 +378,34 @@ impl Fleet {
             })
         })
         .await
-        .map(|r| r.is_some())
+        .map(|r| r.map(|_| RefreshLock { owner }))
     }
 
-    pub async fn unlock_refresh(&self) {
-        self.del(self.key("dcr", "refresh")).await;
+    /// Frees the refresh lock if this instance still owns it: one that expired and another
+    /// instance took is left to that instance.
+    pub async fn unlock_refresh(&self, lock: RefreshLock) {
+        let (key, script) = (self.key("dcr", "refresh"), self.forget_if.clone());
+        self.run::<i64>(|mut c| {
+            Box::pin(async move { script.key(key).arg(lock.owner).invoke_async(&mut c).await })
+        })
+        .await;
     }
 
     // ---- devices ----
 
     /// Replaces a device's local state with the fleet's (when Redis answers).
+    /// Under the current key first, then (while the fleet's key rotates) the previous ones.
     pub async fn load_device(&self, id: &str, state: &DeviceState) {
-        let Some(found) = self.get_open(self.key("device", id)).await else {
-            return;
-        };
+        let mut found = None;
+        for key in self.private_keys("device", id) {
+            let Some(value) = self.get_open(key).await else {
+                return;
+            };
+            if value.is_some() {
+                found = value;
+                break;
+            }
+        }
         apply_saved(found.as_deref(), state);
     }
 
@@ -396,7 +436,12 @@ impl Fleet {
             .map(|p| p.not_after_ms)
             .chain(saved.permits.iter().map(|p| p.2))
             .max();
-        let key = self.key("device", id);
+        let mut keys = self.private_keys("device", id);
+        let key = keys.remove(0);
+        // What a previous key named is gone, lest it come back after this one is deleted.
+        for old in keys {
+            self.del(old).await;
+        }
         match (until, serde_json::to_string(&saved)) {
             (Some(until), Ok(json)) => {
                 let json = self.sealer.seal(&key, &json);
@@ -407,6 +452,11 @@ impl Fleet {
             }
         }
     }
+}
+
+/// The fleet's refresh lock, held by this instance under a random owner token (not shown).
+pub(crate) struct RefreshLock {
+    owner: String,
 }
 
 type RedisCall<T> =

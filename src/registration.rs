@@ -249,19 +249,19 @@ impl Registration {
                 .await
             {
                 None => return Ok(None),
-                Some(true) => {
+                Some(Some(lock)) => {
                     // Another instance may have refreshed between the read and the lock.
                     if let Some(Some(json)) = fleet.load_token().await {
                         if let Some(t) = usable(&json) {
-                            fleet.unlock_refresh().await;
+                            fleet.unlock_refresh(lock).await;
                             return Ok(Some(self.keep(t)));
                         }
                     }
                     let result = self.refresh_for_fleet(fleet, transport, deadline).await;
-                    fleet.unlock_refresh().await;
+                    fleet.unlock_refresh(lock).await;
                     return result.map(Some);
                 }
-                Some(false) => {
+                Some(None) => {
                     // Another instance is refreshing: its token shows up shortly.
                     if remaining < Duration::from_millis(50) {
                         return Err(PassError::Timeout(remaining));

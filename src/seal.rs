@@ -5,6 +5,11 @@
 //! key's SHA-256, in hex) names the key that sealed it, so that a fleet can rotate: every
 //! instance gets the new key and keeps the old one to read, values are sealed with the new one
 //! as they are written, and the old key goes once its values have expired or been rewritten.
+//!
+//! The fleet's Redis keys derived from a device's id or IP address are not digests anyone can
+//! recompute (a SHA-256 of every IPv4 address takes minutes): they are HMAC-SHA256 under a
+//! subkey of each fleet key, `HMAC(fleet key, "tvpass name key v1")`, never the sealing key
+//! itself.
 
 use crate::digest::hex;
 use crate::error::PassError;
@@ -12,15 +17,44 @@ use aes_gcm::aead::{Aead, KeyInit, OsRng, Payload};
 use aes_gcm::{AeadCore, Aes256Gcm, Key, Nonce};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
+use hmac::Mac;
 
 const PREFIX: &str = "tvp1.";
 const NONCE: usize = 12;
 
-/// One 256-bit key and its id.
+/// The label of the subkey that names Redis keys (see the module documentation).
+const NAME_KEY_LABEL: &[u8] = b"tvpass name key v1";
+
+/// HMAC-SHA256 of `message` under `key` (of any length).
+pub(crate) fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    // HMAC takes keys of any length: the error case is never taken.
+    let Ok(mut mac) = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(key) else {
+        return [0; 32];
+    };
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
+/// The subkey naming Redis keys derived from a device's id or address, under `key`: a fleet
+/// key, or (in plain text) the fleet's Redis prefix, which every instance of the fleet shares
+/// but which is no secret.
+pub(crate) fn name_key(key: &[u8]) -> [u8; 32] {
+    hmac_sha256(key, NAME_KEY_LABEL)
+}
+
+/// 128 random bits from the operating system, in hexadecimal (a lock's owner).
+pub(crate) fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    aes_gcm::aead::rand_core::RngCore::fill_bytes(&mut OsRng, &mut bytes);
+    hex(&bytes)
+}
+
+/// One 256-bit key, its id and its naming subkey.
 #[derive(Clone)]
 struct SealKey {
     id: String,
     cipher: Aes256Gcm,
+    name: [u8; 32],
 }
 
 impl SealKey {
@@ -28,6 +62,7 @@ impl SealKey {
         Self {
             id: hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes)[..4]),
             cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(bytes)),
+            name: name_key(bytes),
         }
     }
 }
@@ -90,6 +125,12 @@ impl Sealer {
     /// The id of the key values are sealed with (`None`: plain text).
     pub fn key_id(&self) -> Option<&str> {
         self.keys.first().map(|k| k.id.as_str())
+    }
+
+    /// The subkeys naming Redis keys derived from a device's id or address, the current key's
+    /// first, then those of the previous keys (empty in plain text).
+    pub fn name_keys(&self) -> Vec<[u8; 32]> {
+        self.keys.iter().map(|k| k.name).collect()
     }
 
     /// `value`, sealed for the Redis key `key`.
@@ -170,6 +211,24 @@ mod tests {
                 .count(),
             1
         );
+    }
+
+    #[test]
+    fn hmac_matches_rfc_4231_and_names_differ_by_key() {
+        // RFC 4231, test case 2.
+        assert_eq!(
+            hex(&hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        let a = Sealer::new(&[7; 32], &[[9; 32]]);
+        let names = a.name_keys();
+        assert_eq!(names.len(), 2);
+        assert_eq!(names[0], name_key(&[7; 32]));
+        assert_ne!(names[0], [7; 32], "a subkey, not the sealing key");
+        assert_ne!(names[0], names[1]);
+        assert!(Sealer::plaintext().name_keys().is_empty());
+        assert_ne!(random_token(), random_token());
+        assert_eq!(random_token().len(), 32);
     }
 
     #[test]

@@ -65,40 +65,119 @@ impl Storage for MemoryStorage {
     }
 }
 
-/// Storage in a directory, one file per key, written atomically (temporary file, then rename).
+/// Storage in a directory, one file per key, written atomically and durably.
 ///
-/// Files are created with owner-only permissions on Unix. Keys are encoded into safe file
+/// A write creates a new temporary file of an unpredictable name in the same directory,
+/// exclusively (`O_CREAT|O_EXCL`, and `O_NOFOLLOW` on Unix, so that nothing planted there,
+/// a symbolic link included, is ever opened), writes the value, flushes it to disk, renames it
+/// over the key's file and flushes the directory. Writers of one key in several processes
+/// never mix their values: a read gives one of the values written, whole.
+///
+/// On Unix the directory is created owner-only (0700), or tightened to 0700 if it exists with
+/// wider permissions, and files are created owner-only (0600). Keys are encoded into safe file
 /// names.
 #[derive(Debug)]
 pub struct FileStorage {
     dir: PathBuf,
-    lock: Mutex<()>,
 }
 
+/// The temporary files of writes carry this mark, which no encoded key contains (`~` is
+/// escaped in keys).
+const TMP_MARK: &str = ".~tvpass-";
+
 impl FileStorage {
-    /// Storage in `dir`, created if missing.
+    /// Storage in `dir`, created if missing (owner-only on Unix; an existing directory readable
+    /// by others is tightened to owner-only). Fails with [`StorageError`] when the directory
+    /// cannot be created or its permissions set.
     pub fn new(dir: impl AsRef<Path>) -> Result<Self, StorageError> {
         let dir = dir.as_ref().to_path_buf();
-        std::fs::create_dir_all(&dir)
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(&dir)
             .map_err(|e| StorageError(format!("cannot create storage directory: {e}")))?;
-        Ok(Self {
-            dir,
-            lock: Mutex::new(()),
-        })
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let meta = std::fs::metadata(&dir)
+                .map_err(|e| StorageError(format!("cannot read storage directory: {e}")))?;
+            if meta.permissions().mode() & 0o777 != 0o700 {
+                std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).map_err(
+                    |e| StorageError(format!("cannot make storage directory owner-only: {e}")),
+                )?;
+            }
+        }
+        Ok(Self { dir })
     }
 
     fn path(&self, key: &str) -> PathBuf {
-        let name: String = key
-            .bytes()
-            .map(|b| match b {
-                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect();
-        self.dir.join(name)
+        self.dir.join(file_name(key))
     }
+
+    /// Creates a new temporary file in the directory, exclusively, under a name no one can
+    /// predict; another name is tried if one exists already.
+    fn create_temporary(&self) -> std::io::Result<(PathBuf, std::fs::File)> {
+        let mut last = None;
+        for _ in 0..8 {
+            let tmp = self.dir.join(format!("{TMP_MARK}{:016x}", unpredictable()));
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+            }
+            match options.open(&tmp) {
+                Ok(f) => return Ok((tmp, f)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| std::io::Error::other("no temporary file")))
+    }
+
+    /// Flushes the directory's entries (the rename) to disk.
+    fn sync_dir(&self) -> std::io::Result<()> {
+        #[cfg(unix)]
+        std::fs::File::open(&self.dir)?.sync_all()?;
+        Ok(())
+    }
+}
+
+/// `key` as a file name: letters, digits, `-`, `_` and `.` as they are, every other byte as
+/// `%XX`; a name that would be `.` or `..`, or start with `.~`, has its first byte escaped.
+fn file_name(key: &str) -> String {
+    let mut name: String = key
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    if name.is_empty() || name == "." || name == ".." {
+        name = key.bytes().map(|b| format!("%{b:02X}")).collect();
+        if name.is_empty() {
+            name = "%".to_string();
+        }
+    }
+    name
+}
+
+/// 64 bits no other process can predict: std's randomly seeded hasher over the process, a
+/// counter and the time.
+fn unpredictable() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    if let Ok(t) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        h.write_u128(t.as_nanos());
+    }
+    h.finish()
 }
 
 impl Storage for FileStorage {
@@ -111,26 +190,20 @@ impl Storage for FileStorage {
     }
 
     fn set(&self, key: &str, value: &str) -> Result<(), StorageError> {
-        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         let path = self.path(key);
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            let mut f = options.open(&tmp)?;
-            std::io::Write::write_all(&mut f, value.as_bytes())?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &path)
-        };
-        write().map_err(|e| {
+        let (tmp, mut f) = self
+            .create_temporary()
+            .map_err(|e| StorageError(format!("cannot create a temporary file: {e}")))?;
+        let written =
+            std::io::Write::write_all(&mut f, value.as_bytes()).and_then(|()| f.sync_all());
+        // Closed before the rename (an open file cannot be renamed on Windows).
+        drop(f);
+        if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, &path)) {
             let _ = std::fs::remove_file(&tmp);
-            StorageError(format!("cannot write a stored value: {e}"))
-        })
+            return Err(StorageError(format!("cannot write a stored value: {e}")));
+        }
+        self.sync_dir()
+            .map_err(|e| StorageError(format!("cannot flush the storage directory: {e}")))
     }
 
     fn remove(&self, key: &str) -> Result<(), StorageError> {

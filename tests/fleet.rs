@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tvpass::{Decision, DeviceContext, DeviceInfo, Environment, PassService, RetryPolicy};
-use tvpass_emulator::{Emulator, EmulatorConfig, DEFAULT_SOFTWARE_STATEMENT};
+use tvpass_emulator::{Emulator, EmulatorConfig, Fault, DEFAULT_SOFTWARE_STATEMENT};
 
 const SP: &str = "REF30";
 const MVPD: &str = "Cablevision";
@@ -521,4 +521,136 @@ async fn a_fleet_without_a_key_does_not_start_unless_told_to_keep_plain_text() {
     }
     b().insecure_plaintext().build().unwrap();
     b().fleet_key(KEY).build().unwrap();
+}
+
+/// One Redis command through `redis-cli`, its answer as text.
+fn redis_cli(redis: &Redis, args: &[&str]) -> String {
+    let out = Command::new("redis-cli")
+        .args(["-p", &redis.port.to_string(), "--raw"])
+        .args(args)
+        .output()
+        .expect("redis-cli (Debian's redis-tools) must be installed");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The one key matching `pattern`, once it exists (at most 10 s).
+async fn await_key(redis: &Redis, pattern: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let keys = redis_cli(redis, &["--scan", "--pattern", pattern]);
+        if let Some(k) = keys.lines().find(|k| !k.is_empty()) {
+            return k.to_string();
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "no {pattern}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_refresh_lock_is_freed_only_by_its_owner() {
+    let redis = Redis::start();
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    // Its own lock, freed by its owner once the token is in.
+    let a = instance(&emu, &redis, KEY, None);
+    a.warm_up().await.unwrap();
+    assert_eq!(
+        redis_cli(&redis, &["--scan", "--pattern", "*:dcr:refresh"]),
+        ""
+    );
+    let token_key = await_key(&redis, "*:dcr:token").await;
+
+    // The token gone, another instance refreshes, slowly; meanwhile its lock expires and a
+    // third instance takes it (its own owner token).
+    redis_cli(&redis, &["DEL", &token_key]);
+    emu.inject_fault("/o/client/token", Fault::Delay { ms: 1500 }, 1);
+    let b = instance(&emu, &redis, KEY, None);
+    let refresh = tokio::spawn(async move { b.warm_up().await });
+    let lock = await_key(&redis, "*:dcr:refresh").await;
+    let owner = redis_cli(&redis, &["GET", &lock]);
+    assert_eq!(owner.len(), 32, "a random owner token: {owner}");
+    assert!(owner.bytes().all(|b| b.is_ascii_hexdigit()), "{owner}");
+    redis_cli(&redis, &["SET", &lock, "the-next-owner", "PX", "30000"]);
+    refresh.await.unwrap().unwrap();
+    assert_eq!(
+        emu.armed_faults(),
+        0,
+        "the slow token answer was the one served"
+    );
+    assert_eq!(
+        redis_cli(&redis, &["GET", &lock]),
+        "the-next-owner",
+        "the first owner's unlock left the next owner's lock"
+    );
+    // A second lock of the same instance has another owner token.
+    redis_cli(&redis, &["DEL", &lock, &token_key]);
+    emu.inject_fault("/o/client/token", Fault::Delay { ms: 1500 }, 1);
+    let c = instance(&emu, &redis, KEY, None);
+    let refresh = tokio::spawn(async move { c.warm_up().await });
+    let lock = await_key(&redis, "*:dcr:refresh").await;
+    assert_ne!(redis_cli(&redis, &["GET", &lock]), owner);
+    refresh.await.unwrap().unwrap();
+    assert_eq!(
+        redis_cli(&redis, &["--scan", "--pattern", "*:dcr:refresh"]),
+        ""
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_of_addresses_and_devices_are_keyed_by_the_fleet_key() {
+    use sha2::Digest;
+    const OTHER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let redis = Redis::start();
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let (a, b) = (
+        instance(&emu, &redis, KEY, None),
+        instance(&emu, &redis, KEY, None),
+    );
+    let c = a.device(device(7)).unwrap();
+    let session = c.create_session(MVPD).await.unwrap();
+    emu.complete_authentication(session.code.as_deref().unwrap(), Default::default())
+        .unwrap();
+    c.await_profile(&session).await.unwrap();
+    drop(c);
+    // The other instance finds the profile, and paces its own request in the same bucket.
+    let c = b.device(device(7)).unwrap();
+    assert_eq!(c.profiles().await.unwrap().len(), 1);
+    assert!(c.preauthorize(MVPD, &["news"]).await.unwrap()[0].is_permit());
+    drop(c);
+    let keys = |kind: &str| -> Vec<String> {
+        redis_cli(&redis, &["--scan", "--pattern", &format!("*:{kind}:*")])
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    // Two instances with one fleet key share the device's pace and its state.
+    let (pace, devices) = (keys("pace"), keys("device"));
+    assert_eq!(pace.len(), 1, "{pace:?}");
+    assert_eq!(devices.len(), 1, "{devices:?}");
+    // No key is a digest anyone can compute from the address or the device id.
+    let ip = "198.18.0.7";
+    let ip_digest = hex(&sha2::Sha256::digest(ip)[..16]);
+    let all = redis_cli(&redis, &["--scan"]);
+    assert!(!all.contains(&ip_digest) && !all.contains(ip), "{all}");
+    assert!(!all.contains("web-tv-7"), "{all}");
+    let mut id = sha2::Sha256::new();
+    id.update(SP.as_bytes());
+    id.update([0]);
+    id.update(b"web-tv-7");
+    let id = u128::from_le_bytes(id.finalize()[..16].try_into().unwrap());
+    assert!(!all.contains(&format!("{id:032x}")), "{all}");
+
+    // Another fleet key names them otherwise; with the first as previous, the state is found.
+    let other = instance(&emu, &redis, OTHER_KEY, None);
+    other.device(device(7)).unwrap().profiles().await.unwrap();
+    assert_eq!(keys("pace").len(), 2);
+    let rotating = instance(&emu, &redis, OTHER_KEY, Some(KEY));
+    let before = emu.count(&format!("/api/v2/{SP}/profiles"));
+    let c = rotating.device(device(7)).unwrap();
+    assert_eq!(c.profiles().await.unwrap().len(), 1);
+    assert_eq!(emu.count(&format!("/api/v2/{SP}/profiles")), before);
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -365,3 +365,49 @@ async fn a_new_dns_answer_is_used_within_the_connection_max_age() {
         PassError::InvalidConfiguration { .. }
     ));
 }
+
+#[tokio::test]
+async fn a_device_never_sets_its_own_connection_address() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let svc = service(&emu).build().unwrap();
+    let forged = || DeviceInfo {
+        primary_hardware_type: Some("SetTopBox".into()),
+        connection_ip: Some("203.0.113.66".into()),
+        connection_port: Some(1),
+        ..Default::default()
+    };
+    // With an observed port, and without one: the device's own values never go out.
+    let with_port = DeviceContext::new("forger-1", ip(1))
+        .port(51_234)
+        .device_info(forged());
+    let without_port = DeviceContext::new("forger-2", ip(2)).device_info(forged());
+    for ctx in [with_port, without_port] {
+        svc.device(ctx).unwrap().create_session(MVPD).await.unwrap();
+    }
+    let infos: Vec<(String, serde_json::Value)> = emu
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/api/v2/") && r.path.contains("/sessions"))
+        .map(|r| {
+            let info = header(r, "x-device-info").expect("X-Device-Info");
+            let json = base64::engine::general_purpose::STANDARD
+                .decode(info)
+                .unwrap();
+            (
+                header(r, "x-forwarded-for").unwrap().to_string(),
+                serde_json::from_slice(&json).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(infos.len(), 2, "{infos:?}");
+    for (forwarded, json) in &infos {
+        assert_eq!(json["connectionIp"], forwarded.as_str(), "{json}");
+        assert_ne!(json["connectionIp"], "203.0.113.66");
+        if forwarded == "198.18.0.1" {
+            assert_eq!(json["connectionPort"], 51_234, "{json}");
+        } else {
+            assert_eq!(forwarded, "198.18.0.2");
+            assert!(json.get("connectionPort").is_none(), "{json}");
+        }
+    }
+}

@@ -40,9 +40,11 @@ struct Cli {
     #[arg(long, global = true)]
     device_id: Option<String>,
     /// Directory keeping credentials, token, profiles and device id between runs, and the
-    /// in-process emulator's state (under `emulator/`).
-    #[arg(long, global = true, env = "TVPASS_STATE_DIR", default_value_os_t = default_state_dir())]
-    state_dir: std::path::PathBuf,
+    /// in-process emulator's state (under `emulator/`). Default: `tvpass` under the user's data
+    /// directory ($XDG_DATA_HOME or ~/.local/share, ~/Library/Application Support on macOS,
+    /// %APPDATA% on Windows); without one, this is required.
+    #[arg(long, global = true, env = "TVPASS_STATE_DIR")]
+    state_dir: Option<std::path::PathBuf>,
     /// Print one JSON object per result.
     #[arg(long, global = true)]
     json: bool,
@@ -171,20 +173,52 @@ enum EmulatorCommand {
     Path,
 }
 
-/// The state directory: `$XDG_DATA_HOME/tvpass`, `~/.local/share/tvpass`,
-/// `~/Library/Application Support/tvpass` on macOS, `%APPDATA%\\tvpass` on Windows.
-fn default_state_dir() -> std::path::PathBuf {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-    let base = if cfg!(windows) {
-        env("APPDATA").map(std::path::PathBuf::from)
-    } else if cfg!(target_os = "macos") {
-        env("HOME").map(|h| std::path::PathBuf::from(h).join("Library/Application Support"))
-    } else {
-        env("XDG_DATA_HOME")
+/// The state directory: `--state-dir` (or `$TVPASS_STATE_DIR`), else `tvpass` under the user's
+/// data directory: `$XDG_DATA_HOME/tvpass`, `~/.local/share/tvpass`,
+/// `~/Library/Application Support/tvpass` on macOS, `%APPDATA%\\tvpass` on Windows. Never a
+/// shared folder such as /tmp: without a per-user directory (the variables unset, empty or not
+/// absolute), [`PassError::InvalidConfiguration`] names the flag to give.
+fn state_dir(cli: &Cli) -> Result<std::path::PathBuf, PassError> {
+    // An empty --state-dir or TVPASS_STATE_DIR is a usage error already (clap's).
+    match &cli.state_dir {
+        Some(dir) => Ok(dir.clone()),
+        None => default_state_dir(|k| std::env::var_os(k)),
+    }
+}
+
+/// The per-user state directory from the environment `env`, or the error naming the flag.
+fn default_state_dir(
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> Result<std::path::PathBuf, PassError> {
+    // Set and absolute (the XDG specification ignores a relative path).
+    let env = |k: &str| {
+        env(k)
             .map(std::path::PathBuf::from)
-            .or_else(|| env("HOME").map(|h| std::path::PathBuf::from(h).join(".local/share")))
+            .filter(|p| p.is_absolute())
     };
-    base.unwrap_or_else(std::env::temp_dir).join("tvpass")
+    let base = if cfg!(windows) {
+        env("APPDATA")
+    } else if cfg!(target_os = "macos") {
+        env("HOME").map(|h| h.join("Library/Application Support"))
+    } else {
+        env("XDG_DATA_HOME").or_else(|| env("HOME").map(|h| h.join(".local/share")))
+    };
+    let vars = if cfg!(windows) {
+        "APPDATA is"
+    } else if cfg!(target_os = "macos") {
+        "HOME is"
+    } else {
+        "XDG_DATA_HOME and HOME are"
+    };
+    base.map(|b| b.join("tvpass")).ok_or_else(|| {
+        config_error(
+            "state_dir",
+            format!(
+                "no per-user data directory ({vars} unset or not an absolute path): give \
+                 --state-dir DIR or set TVPASS_STATE_DIR"
+            ),
+        )
+    })
 }
 
 enum Outcome {
@@ -284,8 +318,8 @@ impl Out {
 }
 
 /// Where the in-process emulator keeps its state and the SDK its values for it.
-fn emulator_dir(cli: &Cli) -> std::path::PathBuf {
-    cli.state_dir.join("emulator")
+fn emulator_dir(cli: &Cli) -> Result<std::path::PathBuf, PassError> {
+    Ok(state_dir(cli)?.join("emulator"))
 }
 
 /// Runs a command; with the in-process emulator, its state is loaded first and saved after,
@@ -300,7 +334,7 @@ async fn run(cli: Cli, out: &Out) -> Result<Outcome, PassError> {
             return Ok(Outcome::Ok);
         }
         Command::Emulator { command } => {
-            let dir = emulator_dir(&cli);
+            let dir = emulator_dir(&cli)?;
             match command {
                 EmulatorCommand::Reset => {
                     match std::fs::remove_dir_all(&dir) {
@@ -352,7 +386,7 @@ async fn run(cli: Cli, out: &Out) -> Result<Outcome, PassError> {
         _ => {}
     }
     let Some(base) = cli.base_url.clone() else {
-        let dir = emulator_dir(&cli);
+        let dir = emulator_dir(&cli)?;
         let state = dir.join("state.json");
         let mut config = EmulatorConfig::default();
         // One person at a keyboard: the SDK paces itself, the emulator need not throttle.
@@ -369,7 +403,8 @@ async fn run(cli: Cli, out: &Out) -> Result<Outcome, PassError> {
             .map_err(|e| PassError::Storage(e.to_string()))?;
         return result;
     };
-    run_with(&cli, out, None, base, &cli.state_dir).await
+    let dir = state_dir(&cli)?;
+    run_with(&cli, out, None, base, &dir).await
 }
 
 async fn run_with(

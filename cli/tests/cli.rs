@@ -479,3 +479,93 @@ fn partner_login_sends_the_framework_expiry() {
     );
     drop(rt);
 }
+
+/// Runs `tvpass` with no state directory given, in the environment `vars` (the per-user
+/// variables removed first) and a temporary directory of its own: (status, stdout, stderr).
+fn tvpass_without_state_dir(
+    tmp: &Path,
+    vars: &[(&str, &str)],
+    args: &[&str],
+) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tvpass"));
+    for k in ["TVPASS_STATE_DIR", "XDG_DATA_HOME", "HOME", "APPDATA"] {
+        cmd.env_remove(k);
+    }
+    cmd.env("TMPDIR", tmp).env("TMP", tmp).env("TEMP", tmp);
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let out = cmd.args(args).output().expect("run tvpass");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
+#[test]
+fn without_a_per_user_directory_the_state_dir_is_required_not_tmp() {
+    let tmp = fresh_dir();
+    std::fs::create_dir_all(&tmp).unwrap();
+    for vars in [
+        &[][..],
+        &[("HOME", ""), ("XDG_DATA_HOME", "")][..],
+        &[
+            ("HOME", "relative/home"),
+            ("XDG_DATA_HOME", "relative/data"),
+        ][..],
+    ] {
+        for args in [&["configuration"][..], &["emulator", "path"][..]] {
+            let (code, out, err) = tvpass_without_state_dir(&tmp, vars, args);
+            assert_eq!(code, 1, "{vars:?} {args:?}: {out}{err}");
+            assert!(
+                err.starts_with(
+                    "error: invalid configuration: state_dir: no per-user data directory"
+                ) && err.contains("--state-dir DIR or set TVPASS_STATE_DIR"),
+                "{err}"
+            );
+            assert!(!out.contains("tvpass"), "no path printed: {out}");
+        }
+    }
+    let (code, out, _) = tvpass_without_state_dir(&tmp, &[], &["--json", "emulator", "path"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(v["error"].as_str().unwrap().contains("state_dir"), "{v}");
+    // Nothing was written to the temporary directory.
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0);
+
+    // With a home, its data directory; XDG_DATA_HOME first when absolute.
+    let home = tmp.join("home");
+    let (code, out, _) = tvpass_without_state_dir(
+        &tmp,
+        &[("HOME", home.to_str().unwrap())],
+        &["emulator", "path"],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.trim(),
+        home.join(".local/share/tvpass/emulator").to_str().unwrap()
+    );
+    let data = tmp.join("data");
+    let (code, out, _) = tvpass_without_state_dir(
+        &tmp,
+        &[
+            ("HOME", home.to_str().unwrap()),
+            ("XDG_DATA_HOME", data.to_str().unwrap()),
+        ],
+        &["emulator", "path"],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), data.join("tvpass/emulator").to_str().unwrap());
+    // An explicit but empty flag or variable is bad usage, not the default.
+    for (vars, args) in [
+        (&[][..], &["--state-dir", "", "emulator", "path"][..]),
+        (&[("TVPASS_STATE_DIR", "")][..], &["emulator", "path"][..]),
+    ] {
+        let (code, _, err) = tvpass_without_state_dir(&tmp, vars, args);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("--state-dir"), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -70,8 +70,9 @@ impl DeviceContext {
         self
     }
 
-    /// What the device says about itself. `connection_ip` and `connection_port` are filled from
-    /// [`new`](Self::new) and [`port`](Self::port) when not set.
+    /// What the device says about itself. Its own `connection_ip` and `connection_port` are
+    /// dropped: the service sends the address of [`new`](Self::new) and the port of
+    /// [`port`](Self::port) (none without it), which it observed, never what a device claims.
     pub fn device_info(mut self, info: DeviceInfo) -> Self {
         self.info = info;
         self
@@ -476,15 +477,12 @@ impl PassService {
     pub fn device(&self, device: DeviceContext) -> Result<PassClient, PassError> {
         check_id("device_id", device.id.expose())?;
         let mut info = device.info;
-        info.validate()?;
         let ip = device.ip.to_string();
         let forwarded = HeaderValue::from_str(&ip).ok();
-        if info.connection_ip.is_none() {
-            info.connection_ip = Some(ip);
-        }
-        if info.connection_port.is_none() {
-            info.connection_port = device.port;
-        }
+        // The connection as observed, whatever the device says of it.
+        info.connection_ip = Some(ip);
+        info.connection_port = device.port;
+        info.validate()?;
         let mut sso = SsoHeaders::default();
         sso.set_platform_identity(device.platform_identity.as_ref())?;
         sso.set_service_token(device.service_token.as_ref().map(Secret::expose))?;
