@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = {
-    "rust": ["tests", "examples", "cli/tests", "emulator/tests"],
+    "rust": ["tests", "examples", "cli/tests", "emulator/tests", "gateway/tests"],
     "swift": ["bindings/swift/Tests"],
     "kotlin": ["bindings/kotlin/src/test", "bindings/kotlin/src/testFixtures",
                "bindings/kotlin/android/src/test"],

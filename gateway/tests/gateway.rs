@@ -321,3 +321,115 @@ async fn a_failing_fast_service_answers_503_with_retry_after() {
     assert_eq!(on_devices.status(), 404);
     assert_eq!(on_devices.text().await.unwrap(), r#"{"error":"not_found"}"#);
 }
+
+/// An operator's own credentials: the app's account tokens (here a table standing in for the
+/// app's verifier), a device id that stays the same across reinstalls, and a second screen of
+/// the same account allowed to poll a code.
+struct Claims {
+    device_id: String,
+}
+
+struct Verifier {
+    tokens: std::collections::HashMap<&'static str, (&'static str, &'static str)>,
+}
+
+impl std::ops::Deref for AppAccounts {
+    type Target = Verifier;
+    fn deref(&self) -> &Verifier {
+        &self.0
+    }
+}
+
+impl Verifier {
+    async fn verify(&self, token: &str) -> Option<Claims> {
+        self.tokens.get(token).map(|(device, _)| Claims {
+            device_id: device.to_string(),
+        })
+    }
+    fn same_account(&self, a: &str, b: &str) -> bool {
+        let account = |d: &str| self.tokens.values().find(|(dev, _)| *dev == d).map(|v| v.1);
+        account(a).is_some() && account(a) == account(b)
+    }
+}
+
+struct AppAccounts(Verifier);
+
+use axum::http::HeaderMap;
+use tvpass_gateway::auth::{AuthFuture, DeviceAuthenticator, Enrolment};
+
+/// Devices sign in with the app's own account token; the device id is the account's device
+/// record, the same after a reinstall.
+impl DeviceAuthenticator for AppAccounts {
+    fn enroll<'a>(&'a self, _: &'a HeaderMap) -> AuthFuture<'a, Option<Enrolment>> {
+        Box::pin(async { None }) // devices enrol in the app's own backend
+    }
+    fn authenticate<'a>(&'a self, headers: &'a HeaderMap) -> AuthFuture<'a, Option<String>> {
+        Box::pin(async move {
+            let token = tvpass_gateway::bearer_token(headers)?;
+            self.verify(token).await.map(|claims| claims.device_id)
+        })
+    }
+    fn may_poll(&self, caller: &str, owner: &str) -> bool {
+        // A second screen of the same account may look the code up.
+        self.same_account(caller, owner)
+    }
+}
+
+#[tokio::test]
+async fn an_operators_authenticator_names_its_devices_and_lets_a_second_screen_poll() {
+    let emu = Emulator::start(Default::default()).await.unwrap();
+    let accounts = AppAccounts(Verifier {
+        tokens: [
+            ("tv-token", ("household-7-tv", "household-7")),
+            ("phone-token", ("household-7-phone", "household-7")),
+            ("neighbour-token", ("household-8-tv", "household-8")),
+        ]
+        .into_iter()
+        .collect(),
+    });
+    let gw = serve(Gateway::new(service_of(&emu), Arc::new(accounts))).await;
+    let http = reqwest::Client::new();
+    // Enrolment is the app's own: the gateway offers none.
+    let r = http.post(format!("{gw}/v1/devices")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let started: serde_json::Value = http
+        .post(format!("{gw}/v1/sessions"))
+        .bearer_auth("tv-token")
+        .json(&serde_json::json!({ "mvpd": "Cablevision" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = started["code"].as_str().unwrap().to_string();
+    let session = emu
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/sessions"))
+        .unwrap();
+    // Adobe Pass sees the operator's stable id (as the SDK sends it: a digest), not a random one.
+    let sent = session.header("ap-device-identifier").unwrap().to_string();
+    let poll = |token: &'static str| {
+        http.get(format!("{gw}/v1/profiles?code={code}"))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(poll("phone-token").await.unwrap().status(), 202);
+    assert_eq!(poll("neighbour-token").await.unwrap().status(), 404);
+    assert_eq!(poll("tv-token").await.unwrap().status(), 202);
+    // Signed in again (a reinstall): the same device for Adobe Pass.
+    http.post(format!("{gw}/v1/sessions"))
+        .bearer_auth("tv-token")
+        .json(&serde_json::json!({ "mvpd": "Cablevision" }))
+        .send()
+        .await
+        .unwrap();
+    let again = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/sessions"))
+        .nth(1)
+        .unwrap();
+    assert_eq!(again.header("ap-device-identifier"), Some(sent.as_str()));
+}
