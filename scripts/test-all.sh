@@ -110,7 +110,7 @@ if grep -nE '[0-9]{12,} ?ms|Some\(|None\b|\[\]' <<<"$quickstart"; then
   echo "the quickstart prints raw milliseconds or Rust Debug forms" >&2
   exit 1
 fi
-step "cargo test (with the gateway's processes, a redis-server per fleet test, the outage of 500 devices)"
+step "cargo test (with the gateway's processes and attack suite, a redis-server per fleet test, the outage of 500 devices)"
 # Each test binary names its suite (package/binary) in the record.
 TVPASS_EMULATOR_EXCHANGES="$exchanges" cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
