@@ -45,7 +45,7 @@ impl PassClient {
         let mut b = core::PassClient::builder()
             .environment(core::Environment::Custom(config.base_url))
             .service_provider(config.service_provider)
-            .software_statement(config.software_statement)
+            .software_statement(config.software_statement.0)
             .device_info(core::DeviceInfo {
                 primary_hardware_type: d.primary_hardware_type,
                 model: d.model,
@@ -77,7 +77,7 @@ impl PassClient {
             (None, None) => {}
         }
         if let Some(id) = config.device_id {
-            b = b.device_id(id);
+            b = b.device_id(id.0);
         }
         if let Some(s) = config.polling_interval_seconds {
             b = b.polling_interval(Duration::from_secs(s.into()));

@@ -348,4 +348,43 @@ final class TVPassTests: XCTestCase {
         _ = await task.result
         XCTAssertLessThan(Date().timeIntervalSince(cancelledAt), 0.1)
     }
+
+    func testNoDescriptionOrMirrorShowsASecret() {
+        let statement = "statement-S3CRET-1", deviceId = "device-S3CRET-2", bearer = "Bearer token-S3CRET-3"
+        let accessToken = "token-S3CRET-4", media = "media-S3CRET-5", userId = "user-S3CRET-6"
+        let config = ClientConfig(
+            baseUrl: "https://api.auth.adobe.com",
+            serviceProvider: "REF30",
+            softwareStatement: statement,
+            deviceInfo: DeviceInfo(primaryHardwareType: "TV"),
+            deviceId: deviceId
+        )
+        let header = HttpHeader(name: "authorization", value: bearer)
+        let response = HttpResponse(status: 200, headers: [header],
+                                    body: Data("{\"access_token\":\"\(accessToken)\"}".utf8))
+        let parts = HttpRequestParts(method: "POST", url: "https://api.auth.adobe.com/o/client/token",
+                                     headerBlock: Data("authorization: \(bearer)\r\n".utf8),
+                                     body: Data("client_secret=\(accessToken)".utf8),
+                                     timeoutMs: 1000, maxResponseBytes: 1000)
+        let token = MediaToken(serialized: media, notBeforeMs: 1, notAfterMs: 2)
+        let decision = Decision.permit(resource: "news", mvpd: "Cablevision", source: "mvpd",
+                                       mediaToken: token, notAfterMs: 2)
+        let attribute = Attribute(value: userId, encrypted: false)
+        let profile = Profile(mvpd: "Cablevision", notBeforeMs: 1, notAfterMs: 2, issuer: "Cablevision",
+                              profileType: .regular, attributes: ["userID": attribute], tempPass: nil)
+        let values: [Any] = [config, header, response, parts, token, decision, attribute, profile]
+        var printed: [String] = []
+        for value in values {
+            var dumped = ""
+            dump(value, to: &dumped)
+            printed += [String(describing: value), String(reflecting: value), dumped]
+        }
+        for text in printed {
+            for secret in [statement, deviceId, bearer, accessToken, media, userId] {
+                XCTAssertFalse(text.contains(secret), "\(secret) in \(text)")
+            }
+        }
+        XCTAssertTrue(String(describing: config).contains("***"))
+        XCTAssertEqual(config.softwareStatement, statement)
+    }
 }

@@ -17,9 +17,9 @@ class TvPassTest {
     private fun config(deviceId: String? = null) = ClientConfig(
         baseUrl = Emulator.base,
         serviceProvider = "REF30",
-        softwareStatement = "tvpass-emulator-software-statement",
+        softwareStatement = Redacted("tvpass-emulator-software-statement"),
         deviceInfo = DeviceInfo(primaryHardwareType = "SetTopBox", osName = "Android"),
-        deviceId = deviceId,
+        deviceId = deviceId?.let(::Redacted),
         paceRequests = false,
     )
 
@@ -123,6 +123,49 @@ class TvPassTest {
         assertIs<Decision.Permit>(second.authorize("Cablevision", "news"))
         assertEquals(registrations, Emulator.count("/o/client/"), "no DCR call after a restart")
         assertTrue(storage.values.keys.any { it.endsWith("credentials") })
+    }
+
+    @Test
+    fun noGeneratedToStringShowsASecret() {
+        val statement = "statement-S3CRET-1"
+        val deviceId = "device-S3CRET-2"
+        val bearer = "Bearer token-S3CRET-3"
+        val accessToken = "token-S3CRET-4"
+        val mediaToken = "media-S3CRET-5"
+        val userId = "user-S3CRET-6"
+        val config = ClientConfig(
+            baseUrl = "https://api.auth.adobe.com",
+            serviceProvider = "REF30",
+            softwareStatement = Redacted(statement),
+            deviceInfo = DeviceInfo(primaryHardwareType = "TV"),
+            deviceId = Redacted(deviceId),
+        )
+        val header = HttpHeader(name = "authorization", value = Redacted(bearer))
+        val response = HttpResponse(200u, listOf(header), "{\"access_token\":\"$accessToken\"}".toByteArray())
+        val parts = HttpRequestParts(
+            method = "POST",
+            url = "https://api.auth.adobe.com/o/client/token",
+            headerBlock = "authorization: $bearer\r\n".toByteArray(),
+            body = "client_secret=$accessToken".toByteArray(),
+            timeoutMs = 1000uL,
+            maxResponseBytes = 1000uL,
+        )
+        val token = MediaToken(serialized = Redacted(mediaToken), notBeforeMs = 1, notAfterMs = 2)
+        val decision = Decision.Permit(resource = "news", mvpd = "Cablevision", source = "mvpd", mediaToken = token, notAfterMs = 2)
+        val attribute = Attribute(value = Redacted(userId), encrypted = false)
+        val profile = Profile(
+            mvpd = "Cablevision", notBeforeMs = 1, notAfterMs = 2, issuer = "Cablevision",
+            profileType = ProfileType.Regular, attributes = mapOf("userID" to attribute), tempPass = null,
+        )
+        val printed = listOf<Any>(config, config.softwareStatement, header, response, parts, token, decision, attribute, profile)
+            .map { it.toString() }
+        for (text in printed) {
+            for (secret in listOf(statement, deviceId, bearer, accessToken, mediaToken, userId)) {
+                assertTrue(secret !in text, "$secret in $text")
+            }
+        }
+        assertTrue("***" in config.toString(), config.toString())
+        assertEquals(statement, config.softwareStatement.value)
     }
 
     @Test
