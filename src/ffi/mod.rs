@@ -44,7 +44,7 @@ pub use sso::{
     partner_framework_status_header, PartnerAccessStatus, PartnerAuthenticationRequest,
     PartnerFrameworkError, PartnerFrameworkStatus,
 };
-pub use storage::{PollListener, Storage};
+pub use storage::{PollListener, Storage, StorageError};
 
 /// The core items the bindings adapt, each from the module that defines it.
 mod core {

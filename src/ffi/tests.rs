@@ -1,8 +1,9 @@
-//! The bindings' records print no secret.
+//! The bindings' records print no secret, and the app's storage failures reach the app.
 
 use super::config::SecretText;
 use super::*;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 const STATEMENT: &str = "statement-S3CRET-1";
 const DEVICE_ID: &str = "device-S3CRET-2";
@@ -116,4 +117,86 @@ fn no_ffi_type_prints_a_secret() {
     // The values are there for whoever asks for them.
     assert_eq!(config.software_statement.0, STATEMENT);
     assert!(listed.iter().any(|h| h.value.0 == BEARER));
+}
+
+/// A store whose every call fails (as a locked Keychain does), remembering what it was given.
+#[derive(Default)]
+struct Locked {
+    failures: Mutex<u32>,
+    written: Mutex<Vec<String>>,
+}
+
+impl Locked {
+    fn fail<T>(&self) -> Result<T, StorageError> {
+        *self.failures.lock().unwrap() += 1;
+        Err(StorageError::Unavailable {
+            reason: "errSecInteractionNotAllowed (-25308)".into(),
+        })
+    }
+}
+
+impl Storage for Locked {
+    fn get(&self, _: String) -> Result<Option<String>, StorageError> {
+        self.fail()
+    }
+    fn set(&self, _: String, value: String) -> Result<(), StorageError> {
+        self.written.lock().unwrap().push(value);
+        self.fail()
+    }
+    fn remove(&self, _: String) -> Result<(), StorageError> {
+        self.fail()
+    }
+}
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failing_storage_is_logged_once_per_failure_and_reaches_the_app() {
+    let logs = Capture::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let store = Arc::new(Locked::default());
+    let mut config = config();
+    config.device_id = None; // generated, then written: a failing write too
+    let client = PassClient::new(config, Some(store.clone()), None, None)
+        .expect("a failing storage does not fail the client");
+    let failures = *store.failures.lock().unwrap();
+    assert!(
+        failures >= 2,
+        "the client read and wrote at build time: {failures}"
+    );
+    assert_eq!(
+        client.last_storage_error(),
+        Some(StorageError::Unavailable {
+            reason: "errSecInteractionNotAllowed (-25308)".into()
+        })
+    );
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("-25308")).collect();
+    assert_eq!(lines.len() as u32, failures, "one line per failure: {text}");
+    assert!(lines.iter().all(|l| l.contains("WARN")), "{text}");
+    for value in store.written.lock().unwrap().iter() {
+        assert!(
+            !text.contains(value.trim_matches('"')),
+            "a stored value logged: {text}"
+        );
+    }
+    // Without a storage of the app's, there is nothing to report.
+    let plain = PassClient::new(self::config(), None, None, None).unwrap();
+    assert_eq!(plain.last_storage_error(), None);
 }

@@ -387,4 +387,56 @@ final class TVPassTests: XCTestCase {
         XCTAssertTrue(String(describing: config).contains("***"))
         XCTAssertEqual(config.softwareStatement, statement)
     }
+
+    /// A store whose reads fail, as the Keychain does before the first unlock.
+    final class LockedStorage: Storage, @unchecked Sendable {
+        func get(key: String) throws -> String? {
+            throw StorageError.Unavailable(reason: "Keychain read: OSStatus -25308")
+        }
+        func set(key: String, value: String) throws {}
+        func remove(key: String) throws {}
+    }
+
+    func testAStorageThatThrowsIsReportedAndTheCallsGoOn() async throws {
+        try await Emulator.reset()
+        let client = try PassClient(config: config(), storage: LockedStorage())
+        guard case .Unavailable(let reason)? = client.lastStorageError() else {
+            return XCTFail("no storage error reported: \(String(describing: client.lastStorageError()))")
+        }
+        XCTAssertEqual(reason, "Keychain read: OSStatus -25308")
+        // The calls proceed as on a fresh install: signed out, then a login that works.
+        let profiles = try await client.profiles()
+        XCTAssertTrue(profiles.isEmpty)
+        try await login(client, "Cablevision")
+        let permit = try await client.authorize(mvpd: "Cablevision", resource: "news")
+        guard case .permit = permit else { return XCTFail("expected a Permit, got \(permit)") }
+        let plain = try PassClient(config: config(), storage: DictionaryStorage())
+        XCTAssertNil(plain.lastStorageError())
+    }
+
+    #if canImport(Security)
+    // The Keychain: Apple platforms only (the release workflow's simulators); Linux has none.
+    func testKeychainStorageRoundTripsAndRemoves() throws {
+        let storage = KeychainStorage(service: "dev.tvpass.tests.\(UUID().uuidString)")
+        XCTAssertNil(try storage.get(key: "tvpass.token"))
+        try storage.set(key: "tvpass.token", value: "{\"access_token\":\"secret-1\"}")
+        XCTAssertEqual(try storage.get(key: "tvpass.token"), "{\"access_token\":\"secret-1\"}")
+        try storage.set(key: "tvpass.token", value: "{\"access_token\":\"secret-2\"}")
+        XCTAssertEqual(try storage.get(key: "tvpass.token"), "{\"access_token\":\"secret-2\"}")
+        try storage.remove(key: "tvpass.token")
+        XCTAssertNil(try storage.get(key: "tvpass.token"))
+        try storage.remove(key: "never-set") // not an error
+    }
+
+    func testKeychainErrorsCarryTheStatusAndNeverTheValue() {
+        guard case .Unavailable(let locked) = KeychainStorage.error(errSecInteractionNotAllowed, "read") else {
+            return XCTFail("a locked Keychain is Unavailable")
+        }
+        XCTAssertTrue(locked.contains("-25308"), locked)
+        guard case .Failed(let other) = KeychainStorage.error(errSecDuplicateItem, "write") else {
+            return XCTFail("another status is Failed")
+        }
+        XCTAssertTrue(other.hasPrefix("Keychain write: OSStatus \(errSecDuplicateItem)"), other)
+    }
+    #endif
 }

@@ -125,6 +125,51 @@ class TvPassTest {
         assertTrue(storage.values.keys.any { it.endsWith("credentials") })
     }
 
+    /** A store whose reads fail (the Keystore before the user unlocks), writes kept in a map. */
+    class LockedStorage(private val failure: () -> Exception) : Storage {
+        val values = java.util.concurrent.ConcurrentHashMap<String, String>()
+        val failedReads = AtomicInteger()
+        override fun get(key: String): String? {
+            failedReads.incrementAndGet()
+            throw failure()
+        }
+        override fun set(key: String, value: String) { values[key] = value }
+        override fun remove(key: String) { values.remove(key) }
+    }
+
+    @Test
+    fun aStorageThatThrowsIsLoggedOnceAndReportedAndTheCallsProceedSignedOut() = runBlocking<Unit> {
+        Emulator.reset()
+        val logger = CollectingLogger()
+        setLogger(logger, LogLevel.WARN)
+        try {
+            val storage = LockedStorage { StorageException.Unavailable("user not unlocked") }
+            val client = PassClient(config(), storage)
+            // Read at build time: the failure is there before any call.
+            val reported = assertIs<StorageException.Unavailable>(client.lastStorageError())
+            assertEquals("user not unlocked", reported.reason)
+            // The calls proceed as on a fresh install: no profile, then a login that works.
+            assertEquals(emptyList(), client.profiles())
+            login(client, "Cablevision")
+            assertIs<Decision.Permit>(client.authorize("Cablevision", "news"))
+            assertTrue(storage.values.keys.any { it.endsWith("token") }, "writes still go to the store")
+            // Each failed read logged once, at WARN, with the reason and never a value.
+            val lines = logger.lines.filter { "user not unlocked" in it }
+            assertEquals(storage.failedReads.get(), lines.size, "one line per failure: $lines")
+            assertTrue(lines.all { it.startsWith("WARN") }, "$lines")
+            for (value in storage.values.values) {
+                assertTrue(lines.none { value.trim('"') in it }, "a stored value in the log")
+            }
+            // An exception the interface does not declare reaches the app too, as Failed.
+            val broken = PassClient(config(), LockedStorage { IllegalStateException("disk gone") })
+            val error = assertIs<StorageException.Failed>(broken.lastStorageError())
+            assertTrue("disk gone" in error.reason, error.reason)
+            assertEquals(null, PassClient(config(), MapStorage()).lastStorageError())
+        } finally {
+            setLogger(null, LogLevel.INFO)
+        }
+    }
+
     @Test
     fun noGeneratedToStringShowsASecret() {
         val statement = "statement-S3CRET-1"
