@@ -289,6 +289,7 @@ import dev.tvpass.Decision
 import dev.tvpass.DenyReason
 import dev.tvpass.DeviceInfo
 import dev.tvpass.PassClient
+import dev.tvpass.Redacted
 import dev.tvpass.Storage
 import java.net.URI
 import java.net.http.HttpClient
@@ -310,7 +311,7 @@ fun main() = runBlocking {
         ClientConfig(
             baseUrl = base,
             serviceProvider = "REF30",
-            softwareStatement = "tvpass-emulator-software-statement",
+            softwareStatement = Redacted("tvpass-emulator-software-statement"),
             deviceInfo = DeviceInfo(primaryHardwareType = "SetTopBox", osName = "Android"),
             paceRequests = false,
         ),

@@ -163,7 +163,7 @@ mod double {
                 .request(method, request.url())
                 .timeout(Duration::from_millis(request.timeout_ms()));
             for h in request.headers() {
-                rb = rb.header(h.name, h.value);
+                rb = rb.header(h.name, h.value.0);
             }
             if let Some(body) = request.body() {
                 rb = rb.body(body);
@@ -175,7 +175,7 @@ mod double {
                 .iter()
                 .map(|(k, v)| HttpHeader {
                     name: k.to_string(),
-                    value: v.to_str().unwrap_or_default().to_string(),
+                    value: v.to_str().unwrap_or_default().to_string().into(),
                 })
                 .collect();
             let body = resp.bytes().await.map_err(error)?.to_vec();

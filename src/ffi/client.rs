@@ -12,7 +12,7 @@ use super::error::{PassError, Result};
 use super::host::{self, foreign_transport, BlockingHttpTransport, HttpTransport};
 use super::model::{Configuration, Mvpd, Profile, Session, TempPassInfo};
 use super::sso::PartnerFrameworkStatus;
-use super::storage::{ListenerAdapter, PollListener, Storage, StorageAdapter};
+use super::storage::{ListenerAdapter, PollListener, Storage, StorageAdapter, StorageError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +20,7 @@ use std::time::Duration;
 #[derive(uniffi::Object)]
 pub struct PassClient {
     inner: core::PassClient,
+    storage: Option<Arc<StorageAdapter>>,
 }
 
 fn identity(email: Option<String>) -> Result<Option<core::TempPassIdentity>> {
@@ -45,7 +46,7 @@ impl PassClient {
         let mut b = core::PassClient::builder()
             .environment(core::Environment::Custom(config.base_url))
             .service_provider(config.service_provider)
-            .software_statement(config.software_statement)
+            .software_statement(config.software_statement.0)
             .device_info(core::DeviceInfo {
                 primary_hardware_type: d.primary_hardware_type,
                 model: d.model,
@@ -62,8 +63,9 @@ impl PassClient {
                 application_id: d.application_id,
                 ..Default::default()
             });
-        if let Some(s) = storage {
-            b = b.storage(Arc::new(StorageAdapter(s)));
+        let storage = storage.map(|s| Arc::new(StorageAdapter::new(s)));
+        if let Some(s) = &storage {
+            b = b.storage(s.clone());
         }
         match (transport, blocking_transport) {
             (Some(_), Some(_)) => {
@@ -77,7 +79,7 @@ impl PassClient {
             (None, None) => {}
         }
         if let Some(id) = config.device_id {
-            b = b.device_id(id);
+            b = b.device_id(id.0);
         }
         if let Some(s) = config.polling_interval_seconds {
             b = b.polling_interval(Duration::from_secs(s.into()));
@@ -103,7 +105,17 @@ impl PassClient {
         if let Some(u) = config.redirect_url {
             b = b.redirect_url(u);
         }
-        Ok(Arc::new(Self { inner: b.build()? }))
+        Ok(Arc::new(Self {
+            inner: b.build()?,
+            storage,
+        }))
+    }
+
+    /// The latest failure of the app's `Storage` since the client was built (its reads at build
+    /// time included), or none. Each failure is also logged once at `warn`; the calls went on
+    /// without the value (a failed read counts as missing, a failed write lasts for the process).
+    pub fn last_storage_error(&self) -> Option<StorageError> {
+        self.storage.as_ref().and_then(|s| s.last_error())
     }
 
     /// The configuration (cached 150 s).

@@ -2,8 +2,8 @@
 //! `ClientConfig`, turned into the core's builder settings by `PassClient::new`; and
 //! `SecretText`, the text no generated `toString` or `description` shows.
 
-/// Text that must never be printed: a media token, a profile attribute's value (user
-/// identifiers). It crosses the FFI as a string. Kotlin
+/// Text that must never be printed: the software statement, the device id, a header value, a
+/// media token, a profile attribute's value (user identifiers). It crosses the FFI as a string. Kotlin
 /// sees it as `Redacted` (`value` is the text, `toString()` shows `***`), so the records that hold
 /// it print without it; in Swift it is a `String`, and those records' `description`,
 /// `debugDescription` and mirror leave it out.
@@ -13,6 +13,12 @@ pub struct SecretText(pub String);
 uniffi::custom_newtype!(SecretText, String);
 
 impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl std::fmt::Display for SecretText {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("***")
     }
@@ -79,13 +85,13 @@ pub struct ClientConfig {
     pub base_url: String,
     /// Service provider (requestor) id.
     pub service_provider: String,
-    /// Software statement.
-    pub software_statement: String,
+    /// Software statement (a secret: it never prints).
+    pub software_statement: SecretText,
     /// Device information.
     pub device_info: DeviceInfo,
-    /// A stable device id from the platform; generated and stored when absent.
+    /// A stable device id from the platform; generated and stored when absent. It never prints.
     #[uniffi(default = None)]
-    pub device_id: Option<String>,
+    pub device_id: Option<SecretText>,
     /// Polling interval in seconds (3 to 5; default 3).
     #[uniffi(default = None)]
     pub polling_interval_seconds: Option<u32>,

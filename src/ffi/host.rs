@@ -7,13 +7,13 @@
 use super::core;
 use std::sync::{Arc, RwLock};
 
-/// One header.
-#[derive(Clone, uniffi::Record)]
+/// One header. Its value never prints (`Authorization`, device headers).
+#[derive(Debug, Clone, uniffi::Record)]
 pub struct HttpHeader {
     /// The name, lower case.
     pub name: String,
-    /// The value.
-    pub value: String,
+    /// The value (Kotlin: `Redacted`).
+    pub value: super::config::SecretText,
 }
 
 /// A request for the host to send. An object, not a record: its generated `toString` /
@@ -39,7 +39,7 @@ pub trait CancelHook: Send + Sync {
 }
 
 impl HttpRequest {
-    fn new(inner: core::HttpRequest) -> Self {
+    pub(super) fn new(inner: core::HttpRequest) -> Self {
         Self {
             inner,
             cancel: std::sync::Mutex::new(CancelState::default()),
@@ -104,7 +104,7 @@ impl HttpRequest {
             .filter_map(|(k, v)| {
                 Some(HttpHeader {
                     name: k.as_str().to_string(),
-                    value: v.to_str().ok()?.to_string(),
+                    value: v.to_str().ok()?.to_string().into(),
                 })
             })
             .collect()
@@ -145,6 +145,16 @@ pub struct HttpRequestParts {
     pub max_response_bytes: u64,
 }
 
+impl std::fmt::Debug for HttpRequestParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpRequestParts")
+            .field("method", &self.method)
+            .field("header_bytes", &self.header_block.len())
+            .field("body_bytes", &self.body.as_ref().map(Vec::len))
+            .finish_non_exhaustive()
+    }
+}
+
 #[uniffi::export]
 impl HttpRequest {
     /// Method, URL, headers, body, timeout and cap in one call: what a host transport needs.
@@ -176,7 +186,7 @@ impl std::fmt::Debug for HttpRequest {
     }
 }
 
-/// The host's answer.
+/// The host's answer. Its Rust `Debug` form shows the status and the headers' names only.
 #[derive(Clone, uniffi::Record)]
 pub struct HttpResponse {
     /// The status code.
@@ -185,6 +195,17 @@ pub struct HttpResponse {
     pub headers: Vec<HttpHeader>,
     /// The whole body.
     pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|h| h.name.as_str()).collect();
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("headers", &names)
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
 }
 
 /// Why the host got no answer.
@@ -274,7 +295,7 @@ fn lift(r: Result<HttpResponse, HttpError>) -> Result<core::HttpResponse, core::
             for h in r.headers {
                 if let (Ok(k), Ok(v)) = (
                     core::http::HeaderName::from_bytes(h.name.as_bytes()),
-                    core::http::HeaderValue::from_str(&h.value),
+                    core::http::HeaderValue::from_str(&h.value.0),
                 ) {
                     headers.append(k, v);
                 }

@@ -29,7 +29,7 @@ mod storage;
 
 pub use cancel::CancellationToken;
 pub use client::{temp_pass_identity_hash, PassClient};
-pub use config::{ClientConfig, DeviceInfo};
+pub use config::{ClientConfig, DeviceInfo, SecretText};
 pub use decision::{Decision, DenyReason, LogoutAction, MediaToken};
 pub use error::{EnhancedError, PassError};
 pub use host::{
@@ -44,7 +44,7 @@ pub use sso::{
     partner_framework_status_header, PartnerAccessStatus, PartnerAuthenticationRequest,
     PartnerFrameworkError, PartnerFrameworkStatus,
 };
-pub use storage::{PollListener, Storage};
+pub use storage::{PollListener, Storage, StorageError};
 
 /// The core items the bindings adapt, each from the module that defines it.
 mod core {
@@ -64,3 +64,6 @@ mod core {
     };
     pub use crate::storage::{Storage, StorageError};
 }
+
+#[cfg(test)]
+mod tests;

@@ -348,4 +348,95 @@ final class TVPassTests: XCTestCase {
         _ = await task.result
         XCTAssertLessThan(Date().timeIntervalSince(cancelledAt), 0.1)
     }
+
+    func testNoDescriptionOrMirrorShowsASecret() {
+        let statement = "statement-S3CRET-1", deviceId = "device-S3CRET-2", bearer = "Bearer token-S3CRET-3"
+        let accessToken = "token-S3CRET-4", media = "media-S3CRET-5", userId = "user-S3CRET-6"
+        let config = ClientConfig(
+            baseUrl: "https://api.auth.adobe.com",
+            serviceProvider: "REF30",
+            softwareStatement: statement,
+            deviceInfo: DeviceInfo(primaryHardwareType: "TV"),
+            deviceId: deviceId
+        )
+        let header = HttpHeader(name: "authorization", value: bearer)
+        let response = HttpResponse(status: 200, headers: [header],
+                                    body: Data("{\"access_token\":\"\(accessToken)\"}".utf8))
+        let parts = HttpRequestParts(method: "POST", url: "https://api.auth.adobe.com/o/client/token",
+                                     headerBlock: Data("authorization: \(bearer)\r\n".utf8),
+                                     body: Data("client_secret=\(accessToken)".utf8),
+                                     timeoutMs: 1000, maxResponseBytes: 1000)
+        let token = MediaToken(serialized: media, notBeforeMs: 1, notAfterMs: 2)
+        let decision = Decision.permit(resource: "news", mvpd: "Cablevision", source: "mvpd",
+                                       mediaToken: token, notAfterMs: 2)
+        let attribute = Attribute(value: userId, encrypted: false)
+        let profile = Profile(mvpd: "Cablevision", notBeforeMs: 1, notAfterMs: 2, issuer: "Cablevision",
+                              profileType: .regular, attributes: ["userID": attribute], tempPass: nil)
+        let values: [Any] = [config, header, response, parts, token, decision, attribute, profile]
+        var printed: [String] = []
+        for value in values {
+            var dumped = ""
+            dump(value, to: &dumped)
+            printed += [String(describing: value), String(reflecting: value), dumped]
+        }
+        for text in printed {
+            for secret in [statement, deviceId, bearer, accessToken, media, userId] {
+                XCTAssertFalse(text.contains(secret), "\(secret) in \(text)")
+            }
+        }
+        XCTAssertTrue(String(describing: config).contains("***"))
+        XCTAssertEqual(config.softwareStatement, statement)
+    }
+
+    /// A store whose reads fail, as the Keychain does before the first unlock.
+    final class LockedStorage: Storage, @unchecked Sendable {
+        func get(key: String) throws -> String? {
+            throw StorageError.Unavailable(reason: "Keychain read: OSStatus -25308")
+        }
+        func set(key: String, value: String) throws {}
+        func remove(key: String) throws {}
+    }
+
+    func testAStorageThatThrowsIsReportedAndTheCallsGoOn() async throws {
+        try await Emulator.reset()
+        let client = try PassClient(config: config(), storage: LockedStorage())
+        guard case .Unavailable(let reason)? = client.lastStorageError() else {
+            return XCTFail("no storage error reported: \(String(describing: client.lastStorageError()))")
+        }
+        XCTAssertEqual(reason, "Keychain read: OSStatus -25308")
+        // The calls proceed as on a fresh install: signed out, then a login that works.
+        let profiles = try await client.profiles()
+        XCTAssertTrue(profiles.isEmpty)
+        try await login(client, "Cablevision")
+        let permit = try await client.authorize(mvpd: "Cablevision", resource: "news")
+        guard case .permit = permit else { return XCTFail("expected a Permit, got \(permit)") }
+        let plain = try PassClient(config: config(), storage: DictionaryStorage())
+        XCTAssertNil(plain.lastStorageError())
+    }
+
+    #if canImport(Security)
+    // The Keychain: Apple platforms only (the release workflow's simulators); Linux has none.
+    func testKeychainStorageRoundTripsAndRemoves() throws {
+        let storage = KeychainStorage(service: "dev.tvpass.tests.\(UUID().uuidString)")
+        XCTAssertNil(try storage.get(key: "tvpass.token"))
+        try storage.set(key: "tvpass.token", value: "{\"access_token\":\"secret-1\"}")
+        XCTAssertEqual(try storage.get(key: "tvpass.token"), "{\"access_token\":\"secret-1\"}")
+        try storage.set(key: "tvpass.token", value: "{\"access_token\":\"secret-2\"}")
+        XCTAssertEqual(try storage.get(key: "tvpass.token"), "{\"access_token\":\"secret-2\"}")
+        try storage.remove(key: "tvpass.token")
+        XCTAssertNil(try storage.get(key: "tvpass.token"))
+        try storage.remove(key: "never-set") // not an error
+    }
+
+    func testKeychainErrorsCarryTheStatusAndNeverTheValue() {
+        guard case .Unavailable(let locked) = KeychainStorage.error(errSecInteractionNotAllowed, "read") else {
+            return XCTFail("a locked Keychain is Unavailable")
+        }
+        XCTAssertTrue(locked.contains("-25308"), locked)
+        guard case .Failed(let other) = KeychainStorage.error(errSecDuplicateItem, "write") else {
+            return XCTFail("another status is Failed")
+        }
+        XCTAssertTrue(other.hasPrefix("Keychain write: OSStatus \(errSecDuplicateItem)"), other)
+    }
+    #endif
 }

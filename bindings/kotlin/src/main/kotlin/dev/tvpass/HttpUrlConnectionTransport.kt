@@ -96,7 +96,7 @@ class HttpUrlConnectionTransport : BlockingHttpTransport {
         var i = 1 // field 0 is the status line
         while (true) {
             val name = connection.getHeaderFieldKey(i) ?: break
-            headers.add(HttpHeader(name.lowercase(), connection.getHeaderField(i) ?: ""))
+            headers.add(HttpHeader(name.lowercase(), Redacted(connection.getHeaderField(i) ?: "")))
             i++
         }
         // The streams are closed, not the connection: it goes back to the keep-alive pool.

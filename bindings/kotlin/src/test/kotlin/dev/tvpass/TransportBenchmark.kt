@@ -59,9 +59,9 @@ class TransportBenchmark {
         ClientConfig(
             baseUrl = Emulator.base,
             serviceProvider = "REF30",
-            softwareStatement = "tvpass-emulator-software-statement",
+            softwareStatement = Redacted("tvpass-emulator-software-statement"),
             deviceInfo = DeviceInfo(primaryHardwareType = "SetTopBox", osName = "Android"),
-            deviceId = "bench-device",
+            deviceId = Redacted("bench-device"),
             paceRequests = false,
         ),
         storage,

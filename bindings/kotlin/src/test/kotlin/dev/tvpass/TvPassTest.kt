@@ -17,9 +17,9 @@ class TvPassTest {
     private fun config(deviceId: String? = null) = ClientConfig(
         baseUrl = Emulator.base,
         serviceProvider = "REF30",
-        softwareStatement = "tvpass-emulator-software-statement",
+        softwareStatement = Redacted("tvpass-emulator-software-statement"),
         deviceInfo = DeviceInfo(primaryHardwareType = "SetTopBox", osName = "Android"),
-        deviceId = deviceId,
+        deviceId = deviceId?.let(::Redacted),
         paceRequests = false,
     )
 
@@ -123,6 +123,94 @@ class TvPassTest {
         assertIs<Decision.Permit>(second.authorize("Cablevision", "news"))
         assertEquals(registrations, Emulator.count("/o/client/"), "no DCR call after a restart")
         assertTrue(storage.values.keys.any { it.endsWith("credentials") })
+    }
+
+    /** A store whose reads fail (the Keystore before the user unlocks), writes kept in a map. */
+    class LockedStorage(private val failure: () -> Exception) : Storage {
+        val values = java.util.concurrent.ConcurrentHashMap<String, String>()
+        val failedReads = AtomicInteger()
+        override fun get(key: String): String? {
+            failedReads.incrementAndGet()
+            throw failure()
+        }
+        override fun set(key: String, value: String) { values[key] = value }
+        override fun remove(key: String) { values.remove(key) }
+    }
+
+    @Test
+    fun aStorageThatThrowsIsLoggedOnceAndReportedAndTheCallsProceedSignedOut() = runBlocking<Unit> {
+        Emulator.reset()
+        val logger = CollectingLogger()
+        setLogger(logger, LogLevel.WARN)
+        try {
+            val storage = LockedStorage { StorageException.Unavailable("user not unlocked") }
+            val client = PassClient(config(), storage)
+            // Read at build time: the failure is there before any call.
+            val reported = assertIs<StorageException.Unavailable>(client.lastStorageError())
+            assertEquals("user not unlocked", reported.reason)
+            // The calls proceed as on a fresh install: no profile, then a login that works.
+            assertEquals(emptyList(), client.profiles())
+            login(client, "Cablevision")
+            assertIs<Decision.Permit>(client.authorize("Cablevision", "news"))
+            assertTrue(storage.values.keys.any { it.endsWith("token") }, "writes still go to the store")
+            // Each failed read logged once, at WARN, with the reason and never a value.
+            val lines = logger.lines.filter { "user not unlocked" in it }
+            assertEquals(storage.failedReads.get(), lines.size, "one line per failure: $lines")
+            assertTrue(lines.all { it.startsWith("WARN") }, "$lines")
+            for (value in storage.values.values) {
+                assertTrue(lines.none { value.trim('"') in it }, "a stored value in the log")
+            }
+            // An exception the interface does not declare reaches the app too, as Failed.
+            val broken = PassClient(config(), LockedStorage { IllegalStateException("disk gone") })
+            val error = assertIs<StorageException.Failed>(broken.lastStorageError())
+            assertTrue("disk gone" in error.reason, error.reason)
+            assertEquals(null, PassClient(config(), MapStorage()).lastStorageError())
+        } finally {
+            setLogger(null, LogLevel.INFO)
+        }
+    }
+
+    @Test
+    fun noGeneratedToStringShowsASecret() {
+        val statement = "statement-S3CRET-1"
+        val deviceId = "device-S3CRET-2"
+        val bearer = "Bearer token-S3CRET-3"
+        val accessToken = "token-S3CRET-4"
+        val mediaToken = "media-S3CRET-5"
+        val userId = "user-S3CRET-6"
+        val config = ClientConfig(
+            baseUrl = "https://api.auth.adobe.com",
+            serviceProvider = "REF30",
+            softwareStatement = Redacted(statement),
+            deviceInfo = DeviceInfo(primaryHardwareType = "TV"),
+            deviceId = Redacted(deviceId),
+        )
+        val header = HttpHeader(name = "authorization", value = Redacted(bearer))
+        val response = HttpResponse(200u, listOf(header), "{\"access_token\":\"$accessToken\"}".toByteArray())
+        val parts = HttpRequestParts(
+            method = "POST",
+            url = "https://api.auth.adobe.com/o/client/token",
+            headerBlock = "authorization: $bearer\r\n".toByteArray(),
+            body = "client_secret=$accessToken".toByteArray(),
+            timeoutMs = 1000uL,
+            maxResponseBytes = 1000uL,
+        )
+        val token = MediaToken(serialized = Redacted(mediaToken), notBeforeMs = 1, notAfterMs = 2)
+        val decision = Decision.Permit(resource = "news", mvpd = "Cablevision", source = "mvpd", mediaToken = token, notAfterMs = 2)
+        val attribute = Attribute(value = Redacted(userId), encrypted = false)
+        val profile = Profile(
+            mvpd = "Cablevision", notBeforeMs = 1, notAfterMs = 2, issuer = "Cablevision",
+            profileType = ProfileType.Regular, attributes = mapOf("userID" to attribute), tempPass = null,
+        )
+        val printed = listOf<Any>(config, config.softwareStatement, header, response, parts, token, decision, attribute, profile)
+            .map { it.toString() }
+        for (text in printed) {
+            for (secret in listOf(statement, deviceId, bearer, accessToken, mediaToken, userId)) {
+                assertTrue(secret !in text, "$secret in $text")
+            }
+        }
+        assertTrue("***" in config.toString(), config.toString())
+        assertEquals(statement, config.softwareStatement.value)
     }
 
     @Test

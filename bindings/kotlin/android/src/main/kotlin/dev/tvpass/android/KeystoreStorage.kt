@@ -5,8 +5,11 @@ import android.content.SharedPreferences
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyProperties
 import android.util.Base64
+import android.security.keystore.KeyPermanentlyInvalidatedException
 import dev.tvpass.Storage
+import dev.tvpass.StorageException
 import java.security.KeyStore
+import javax.crypto.AEADBadTagException
 import javax.crypto.Cipher
 import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
@@ -19,6 +22,12 @@ import javax.crypto.spec.GCMParameterSpec
 fun interface KeySource {
     /** The key, created on first use; throws when no key can be had. */
     fun key(): SecretKey
+
+    /**
+     * The key was permanently invalidated ([KeyPermanentlyInvalidatedException]): forget it, so
+     * that the next [key] makes a new one.
+     */
+    fun discard() {}
 }
 
 /**
@@ -40,6 +49,10 @@ class AndroidKeyStoreKeySource(private val alias: String = "dev.tvpass.storage")
         return generator.generateKey()
     }
 
+    override fun discard() {
+        KeyStore.getInstance(PROVIDER).apply { load(null) }.deleteEntry(alias)
+    }
+
     private companion object {
         const val PROVIDER = "AndroidKeyStore"
     }
@@ -52,8 +65,17 @@ class AndroidKeyStoreKeySource(private val alias: String = "dev.tvpass.storage")
  * on the device). The entry's name is bound to its value as associated data, so values cannot be
  * swapped between entries.
  *
- * A value that cannot be decrypted (restored from a backup onto another device, the key deleted,
- * the file damaged) reads as missing and is removed: the SDK registers again instead of failing.
+ * Only a value proven undecryptable for good reads as missing and is removed, so that the SDK
+ * registers again: one that fails authentication under the key ([AEADBadTagException]: restored
+ * from a backup onto another device, sealed under a key since deleted, moved to another entry,
+ * damaged), one in no format this class writes, or one whose key the key store permanently
+ * invalidated ([KeyPermanentlyInvalidatedException]; the key is discarded and a new one made).
+ * Any other failure (the key store unavailable or busy, the user not unlocked yet) throws
+ * [StorageException.Unavailable] and keeps the stored value: the SDK logs it, reports it in
+ * `PassClient.lastStorageError()` and goes on without the value for that call, and the value reads
+ * again once the key store answers. A write that cannot be sealed throws too and keeps the previous
+ * value (never a value in clear).
+ *
  * Keep the file out of Auto Backup and device transfer with the rules this library ships:
  * `android:dataExtractionRules="@xml/tvpass_data_extraction_rules"` (Android 12+) and
  * `android:fullBackupContent="@xml/tvpass_backup_rules"` (up to Android 11) on the app's
@@ -78,11 +100,19 @@ class KeystoreStorage(
         val stored = prefs.getString(key, null) ?: return null
         return try {
             decrypt(key, stored)
-        } catch (e: Exception) {
-            // Another device's value, a deleted key, or damage: start over for this entry.
+        } catch (e: KeyPermanentlyInvalidatedException) {
+            // The key is gone for good, and with it every value it sealed.
             cachedKey = null
-            prefs.edit().remove(key).apply()
-            null
+            runCatching { keySource.discard() }
+            forget(key)
+        } catch (e: AEADBadTagException) {
+            forget(key) // another key's value, or damaged: it will never open
+        } catch (e: Undecodable) {
+            forget(key)
+        } catch (e: Exception) {
+            // The key store cannot answer now: keep the value for a later read.
+            cachedKey = null
+            throw unavailable("read", e)
         }
     }
 
@@ -92,19 +122,29 @@ class KeystoreStorage(
         } catch (e: Exception) {
             // The key may have been invalidated since it was cached: one more try with a fresh one.
             cachedKey = null
+            if (e is KeyPermanentlyInvalidatedException) runCatching { keySource.discard() }
             try {
                 encrypt(key, value)
             } catch (e: Exception) {
-                null
+                cachedKey = null
+                throw unavailable("write", e)
             }
         }
-        // A value that cannot be sealed is not kept at all (never in clear, never stale).
-        if (sealed == null) prefs.edit().remove(key).apply() else prefs.edit().putString(key, sealed).apply()
+        prefs.edit().putString(key, sealed).apply()
     }
 
     override fun remove(key: String) {
         prefs.edit().remove(key).apply()
     }
+
+    private fun forget(key: String): String? {
+        prefs.edit().remove(key).apply()
+        return null
+    }
+
+    /** The failure's kind, never its message (which could quote key material or a value). */
+    private fun unavailable(what: String, e: Exception) =
+        StorageException.Unavailable("the key store cannot $what a value: ${e.javaClass.name}")
 
     private fun key(): SecretKey = cachedKey ?: keySource.key().also { cachedKey = it }
 
@@ -117,15 +157,27 @@ class KeystoreStorage(
     }
 
     private fun decrypt(name: String, stored: String): String {
-        require(stored.startsWith(FORMAT)) { "unknown format" }
+        if (!stored.startsWith(FORMAT)) throw Undecodable()
         val parts = stored.substring(FORMAT.length).split(SEPARATOR)
-        require(parts.size == 2) { "damaged value" }
-        val iv = Base64.decode(parts[0], Base64.NO_WRAP)
+        if (parts.size != 2) throw Undecodable()
+        val iv = decode(parts[0])
+        val sealed = decode(parts[1])
+        if (iv.isEmpty() || sealed.size < TAG_BITS / 8) throw Undecodable()
         val cipher = Cipher.getInstance(TRANSFORMATION)
         cipher.init(Cipher.DECRYPT_MODE, key(), GCMParameterSpec(TAG_BITS, iv))
         cipher.updateAAD(name.toByteArray(Charsets.UTF_8))
-        return String(cipher.doFinal(Base64.decode(parts[1], Base64.NO_WRAP)), Charsets.UTF_8)
+        return String(cipher.doFinal(sealed), Charsets.UTF_8)
     }
+
+    private fun decode(text: String): ByteArray =
+        try {
+            Base64.decode(text, Base64.NO_WRAP)
+        } catch (e: IllegalArgumentException) {
+            throw Undecodable()
+        }
+
+    /** A stored value in no format this class writes: damaged, or written by something else. */
+    private class Undecodable : Exception()
 
     private fun encode(bytes: ByteArray): String = Base64.encodeToString(bytes, Base64.NO_WRAP)
 

@@ -12,6 +12,7 @@ import dev.tvpass.LogLevel
 import dev.tvpass.LogoutAction
 import dev.tvpass.MapStorage
 import dev.tvpass.PassClient
+import dev.tvpass.Redacted
 import dev.tvpass.setLogger
 import kotlinx.coroutines.runBlocking
 import org.junit.Test
@@ -34,7 +35,7 @@ class AndroidJourneyTest {
     private fun config() = ClientConfig(
         baseUrl = Emulator.base,
         serviceProvider = "REF30",
-        softwareStatement = "tvpass-emulator-software-statement",
+        softwareStatement = Redacted("tvpass-emulator-software-statement"),
         deviceInfo = DeviceInfo(primaryHardwareType = "TV", osName = "Android"),
         paceRequests = false,
     )

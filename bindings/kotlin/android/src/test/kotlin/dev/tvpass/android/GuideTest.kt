@@ -11,6 +11,7 @@ import dev.tvpass.LogLevel
 import dev.tvpass.PassClient
 import dev.tvpass.PassException
 import dev.tvpass.ProfileType
+import dev.tvpass.Redacted
 import dev.tvpass.setLogger
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.async
@@ -52,7 +53,7 @@ class GuideTest {
             ClientConfig(
                 baseUrl = baseUrl,
                 serviceProvider = "REF30",
-                softwareStatement = softwareStatement,
+                softwareStatement = Redacted(softwareStatement),
                 deviceInfo = DeviceInfo(primaryHardwareType = "TV", osName = "Android"),
             ),
             KeystoreStorage(context, keySource = SoftwareKeySource()), // the app: KeystoreStorage(context)
@@ -73,7 +74,7 @@ class GuideTest {
         ClientConfig(
             baseUrl = baseUrl,
             serviceProvider = "REF30",
-            softwareStatement = softwareStatement,
+            softwareStatement = Redacted(softwareStatement),
             deviceInfo = DeviceInfo(primaryHardwareType = "TV", osName = "Android"),
             paceRequests = false,
         ),
@@ -109,8 +110,8 @@ class GuideTest {
         Emulator.reset()
         val token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJndWlkZS11c2VyIiwiZXhwIjo0MDAwMDAwMDAwfQ.c2ln"
         val otherApp = PassClient(
-            ClientConfig(baseUrl = baseUrl, serviceProvider = "REF30", softwareStatement = softwareStatement,
-                deviceInfo = DeviceInfo(primaryHardwareType = "TV", osName = "Android"), deviceId = "other-app",
+            ClientConfig(baseUrl = baseUrl, serviceProvider = "REF30", softwareStatement = Redacted(softwareStatement),
+                deviceInfo = DeviceInfo(primaryHardwareType = "TV", osName = "Android"), deviceId = Redacted("other-app"),
                 paceRequests = false),
             null,
         )

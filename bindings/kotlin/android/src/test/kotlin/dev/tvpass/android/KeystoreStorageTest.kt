@@ -1,6 +1,8 @@
 package dev.tvpass.android
 
 import android.content.Context
+import android.security.keystore.KeyPermanentlyInvalidatedException
+import dev.tvpass.StorageException
 import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.RobolectricTestRunner
@@ -9,6 +11,7 @@ import org.robolectric.annotation.Config
 import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
 import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
 import kotlin.test.assertFalse
 import kotlin.test.assertNotEquals
 import kotlin.test.assertNull
@@ -107,8 +110,63 @@ class KeystoreStorageTest {
     @Test
     fun aKeySourceThatFailsKeepsNothingInClear() {
         val storage = KeystoreStorage(context, "failing", KeySource { throw IllegalStateException("no key store") })
-        storage.set("k", "secret")
+        val e = assertFailsWith<StorageException.Unavailable> { storage.set("k", "secret") }
+        assertFalse("secret" in e.reason)
         assertFalse(raw("failing").contains("k"))
         assertNull(storage.get("k"))
+    }
+
+    /** A key store that can be switched off, as before the user unlocks the device. */
+    class FlakyKeySource : KeySource {
+        private val key = SoftwareKeySource.newKey()
+        @Volatile var available = true
+        var discarded = 0
+        override fun key(): SecretKey =
+            if (available) key else throw java.security.KeyStoreException("user not unlocked")
+        override fun discard() { discarded++ }
+    }
+
+    @Test
+    fun aTransientFailureThrowsAndKeepsTheValue() {
+        val keys = FlakyKeySource()
+        KeystoreStorage(context, "flaky", keys).set("tvpass.token", "{\"access_token\":\"secret-1\"}")
+        val sealed = raw("flaky").getString("tvpass.token", null)!!
+        // The app starts again before the key store answers: reads and writes throw, nothing is lost.
+        keys.available = false
+        val locked = KeystoreStorage(context, "flaky", keys)
+        val read = assertFailsWith<StorageException.Unavailable> { locked.get("tvpass.token") }
+        assertTrue("KeyStoreException" in read.reason, read.reason)
+        assertFalse("secret-1" in read.reason)
+        assertFailsWith<StorageException.Unavailable> { locked.set("tvpass.token", "{\"access_token\":\"secret-2\"}") }
+        assertEquals(sealed, raw("flaky").getString("tvpass.token", null), "the stored value is kept as it was")
+        assertEquals(0, keys.discarded)
+        // Once the key store answers, the same value reads again.
+        keys.available = true
+        assertEquals("{\"access_token\":\"secret-1\"}", locked.get("tvpass.token"))
+    }
+
+    @Test
+    fun aPermanentlyInvalidatedKeyRemovesItsValuesAndANewKeyIsMade() {
+        var invalidated = false
+        var current = SoftwareKeySource.newKey()
+        var discarded = 0
+        val keys = object : KeySource {
+            override fun key(): SecretKey =
+                if (invalidated) throw KeyPermanentlyInvalidatedException("lock screen removed") else current
+            override fun discard() {
+                discarded++
+                invalidated = false
+                current = SoftwareKeySource.newKey()
+            }
+        }
+        KeystoreStorage(context, "invalidated", keys).set("k", "before")
+        // The app starts again and the key store says the key is invalidated for good.
+        invalidated = true
+        val storage = KeystoreStorage(context, "invalidated", keys)
+        assertNull(storage.get("k"), "a value of an invalidated key never opens again")
+        assertFalse(raw("invalidated").contains("k"))
+        assertEquals(1, discarded)
+        storage.set("k", "after")
+        assertEquals("after", storage.get("k"))
     }
 }
