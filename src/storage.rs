@@ -216,14 +216,36 @@ impl Storage for FileStorage {
 }
 
 /// Typed access to the SDK's keys, tolerant of failures and corrupt values.
+///
+/// A key whose read failed (the store was unavailable, not empty) is neither written nor
+/// removed for the rest of the process: the SDK goes on as signed out for it, and the value
+/// kept by the store is read again at the next start rather than replaced by a new state.
 pub(crate) struct Store {
     inner: std::sync::Arc<dyn Storage>,
     prefix: String,
+    unread: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Store {
     pub(crate) fn new(inner: std::sync::Arc<dyn Storage>, prefix: String) -> Self {
-        Self { inner, prefix }
+        Self {
+            inner,
+            prefix,
+            unread: Default::default(),
+        }
+    }
+
+    /// Whether `name`'s read failed in this process (its stored value is kept as it is).
+    fn kept(&self, name: &str) -> bool {
+        let unread = self.unread.lock().unwrap_or_else(|p| p.into_inner());
+        if unread.contains(name) {
+            tracing::debug!(
+                key = name,
+                "not written: its stored value could not be read"
+            );
+            return true;
+        }
+        false
     }
 
     fn key(&self, name: &str) -> String {
@@ -244,13 +266,24 @@ impl Store {
             },
             Ok(None) => None,
             Err(e) => {
-                tracing::warn!(key = name, error = %e, "storage read failed; starting over");
+                tracing::warn!(
+                    key = name,
+                    error = %e,
+                    "storage read failed; signed out for it in this process, the stored value kept"
+                );
+                self.unread
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(name.to_string());
                 None
             }
         }
     }
 
     pub(crate) fn save<T: serde::Serialize>(&self, name: &str, value: &T) {
+        if self.kept(name) {
+            return;
+        }
         let Ok(text) = serde_json::to_string(value) else {
             return;
         };
@@ -260,8 +293,63 @@ impl Store {
     }
 
     pub(crate) fn delete(&self, name: &str) {
+        if self.kept(name) {
+            return;
+        }
         if let Err(e) = self.inner.remove(&self.key(name)) {
             tracing::warn!(key = name, error = %e, "storage remove failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    /// A store that fails its reads while `down`, over memory.
+    struct Flaky {
+        down: AtomicBool,
+        memory: MemoryStorage,
+    }
+
+    impl Storage for Flaky {
+        fn get(&self, key: &str) -> Result<Option<String>, StorageError> {
+            if self.down.load(Ordering::Relaxed) {
+                return Err(StorageError("locked".into()));
+            }
+            self.memory.get(key)
+        }
+        fn set(&self, key: &str, value: &str) -> Result<(), StorageError> {
+            self.memory.set(key, value)
+        }
+        fn remove(&self, key: &str) -> Result<(), StorageError> {
+            self.memory.remove(key)
+        }
+    }
+
+    #[test]
+    fn a_key_whose_read_failed_is_kept_as_stored_for_the_next_start() {
+        let flaky = Arc::new(Flaky {
+            down: AtomicBool::new(true),
+            memory: MemoryStorage::new(),
+        });
+        flaky.memory.set("p.token", "\"old\"").unwrap();
+        let store = Store::new(flaky.clone(), "p".into());
+        assert_eq!(store.load::<String>("token"), None);
+        // The store answers again: this process still leaves the key as it was.
+        flaky.down.store(false, Ordering::Relaxed);
+        store.save("token", &"new".to_string());
+        store.delete("token");
+        assert_eq!(
+            flaky.memory.get("p.token").unwrap().as_deref(),
+            Some("\"old\"")
+        );
+        // Another key is written as usual; the next start reads the old value.
+        store.save("other", &1);
+        assert_eq!(flaky.memory.get("p.other").unwrap().as_deref(), Some("1"));
+        let next = Store::new(flaky.clone(), "p".into());
+        assert_eq!(next.load::<String>("token").as_deref(), Some("old"));
     }
 }
