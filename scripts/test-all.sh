@@ -30,8 +30,31 @@ report() {
   echo "== step times"
   printf '%s\n' "${timings[@]}"
   printf '%3dm %02ds  in all (exit %d)\n' $((SECONDS / 60)) $((SECONDS % 60)) "$status"
+  report_disk
 }
 trap report EXIT
+
+# Disk: the target directory and the build cache grow to tens of GB on a cold run. A full disk
+# shows up as a linker's bus error, far from its cause, so the free space is printed at the start
+# and its lowest point (sampled every 10 s) with the step times.
+free_kib() { df -Pk . | awk 'NR == 2 { print $4 }'; }
+echo "== $(( $(free_kib) / 1048576 )) GiB free on the disk of $PWD"
+low_water="$(mktemp)"
+free_kib > "$low_water"
+( while sleep 10; do
+    now="$(free_kib)"
+    [ "$now" -lt "$(cat "$low_water")" ] && echo "$now" > "$low_water"
+  done ) &
+sampler=$!
+report_disk() {
+  kill "$sampler" 2>/dev/null || true
+  printf '%7.1f GiB  the least free disk space during the run\n' "$(awk '{ print $1 / 1048576 }' "$low_water")"
+  rm -f "$low_water"
+}
+# A run builds each thing once: incremental state would only take disk space.
+if [ -n "${CI:-}" ]; then
+  export CARGO_INCREMENTAL=0
+fi
 
 # The contract tests: the suites below that talk to the emulator run with its exchange record on
 # (TVPASS_EMULATOR_EXCHANGES, named by suite); the last step holds every exchange to
