@@ -18,6 +18,8 @@ command -v llvm-lipo-22 >/dev/null 2>&1 || need_apt+=(llvm-22)
 # The web package's browser test.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+# The gateway's nginx.conf runs in front of three gateway processes in their suite.
+command -v nginx >/dev/null 2>&1 || need_apt+=(nginx-light)
 # redis-cli reads the fleet's Redis in the sealing test; openssl makes the TLS test's certificates.
 command -v redis-cli >/dev/null 2>&1 || need_apt+=(redis-tools)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)

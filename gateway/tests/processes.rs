@@ -308,3 +308,229 @@ async fn a_stopping_gateway_finishes_the_calls_in_flight() {
         .await
         .is_err());
 }
+
+/// nginx as `gateway/nginx.conf` configures it, in front of `upstreams`: the file itself, with
+/// only its addresses replaced and what a process of the test needs added (no daemon, its pid,
+/// logs and temporary files in a folder of its own). Stopped when dropped.
+struct Nginx {
+    child: std::process::Child,
+    url: String,
+    dir: std::path::PathBuf,
+}
+
+impl Nginx {
+    fn start(upstreams: &[String]) -> Self {
+        let conf = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/nginx.conf"))
+            .expect("gateway/nginx.conf");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let dir = std::env::temp_dir().join(format!("tvpass-nginx-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let d = dir.display();
+        let mut servers = conf
+            .lines()
+            .filter(|l| l.trim_start().starts_with("server 127.0.0.1:"))
+            .map(str::to_string)
+            .collect::<Vec<_>>();
+        assert_eq!(
+            servers.len(),
+            upstreams.len(),
+            "nginx.conf names three gateways"
+        );
+        let mut conf = conf.clone();
+        for (line, up) in servers.drain(..).zip(upstreams) {
+            let indent = &line[..line.len() - line.trim_start().len()];
+            conf = conf.replacen(&line, &format!("{indent}server {};", common::addr(up)), 1);
+        }
+        assert!(conf.contains("listen 8080;"), "nginx.conf listens on 8080");
+        let conf = conf
+            .replacen("listen 8080;", &format!("listen 127.0.0.1:{port};"), 1)
+            .replacen(
+                "http {",
+                &format!(
+                    "http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;"
+                ),
+                1,
+            );
+        let conf = format!("daemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n{conf}");
+        std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+        let child = Command::new("nginx")
+            .arg("-p")
+            .arg(&dir)
+            .arg("-e")
+            .arg(dir.join("error.log"))
+            .arg("-c")
+            .arg(dir.join("nginx.conf"))
+            .spawn()
+            .expect("nginx (Debian's nginx-light; scripts/install-deps.sh installs it)");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "nginx did not listen: {}",
+                std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            dir,
+        }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // TERM, not KILL: the master stops its workers before it exits.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// One request written by hand from `from` (a loopback address of the test's choice): the
+/// status, the body and the port the connection left from.
+async fn raw_from(from: Ipv4Addr, url: &str, request: &str) -> (u16, String, u16) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind((from, 0).into()).unwrap();
+    let mut s = socket
+        .connect(common::addr(url).parse().unwrap())
+        .await
+        .unwrap();
+    let port = s.local_addr().unwrap().port();
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut answer))
+        .await
+        .expect("an answer within 30 s")
+        .unwrap();
+    let text = String::from_utf8_lossy(&answer).to_string();
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap();
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string());
+    (status, body.unwrap_or_default(), port)
+}
+
+/// The repository's `nginx.conf` in front of three gateway processes and their Redis, as
+/// `compose.yaml` runs them: a device's journey goes through, round robin; the address and port
+/// Adobe Pass sees are the ones nginx saw, whatever the device wrote; the admin endpoints are
+/// not on the devices' side.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_repositorys_nginx_conf_in_front_of_three_gateways_serves_a_journey() {
+    let redis = Redis::start();
+    let emu = Emulator::start(Default::default()).await.unwrap();
+    let env = [
+        ("TVPASS_REDIS_URL", redis.url()),
+        ("TVPASS_FLEET_KEY", KEY.to_string()),
+        ("TVPASS_FLEET_INSTANCES", "3".to_string()),
+        // nginx connects from 127.0.0.1; the device, below, from 127.0.0.7.
+        ("GATEWAY_TRUSTED_PROXIES", "127.0.0.1/32".to_string()),
+    ];
+    let gateways: Vec<GatewayProcess> = (0..3).map(|_| GatewayProcess::start(&emu, &env)).collect();
+    let nginx = Nginx::start(&gateways.iter().map(|g| g.url.clone()).collect::<Vec<_>>());
+    let device = Ipv4Addr::new(127, 0, 0, 7);
+    let http = reqwest::Client::builder()
+        .local_address(IpAddr::V4(device))
+        .build()
+        .unwrap();
+
+    let r = http
+        .post(format!("{}/v1/devices", nginx.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let token = r.json::<serde_json::Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The device writes an address, a port and a chain of its own; nginx replaces them.
+    let forged = tvpass::DeviceInfo {
+        os_name: Some("Roku OS".into()),
+        connection_ip: Some("203.0.113.9".into()),
+        connection_port: Some(1),
+        ..Default::default()
+    };
+    let body = r#"{"mvpd":"Cablevision"}"#;
+    let request = format!(
+        "POST /v1/sessions HTTP/1.1\r\nHost: tv.example\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nX-Forwarded-For: 203.0.113.9\r\nForwarded: for=\"203.0.113.9:1\"\r\nX-Device-Info: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        forged.header_value(),
+        body.len()
+    );
+    emu.clear_requests();
+    let (status, answer, port) = raw_from(device, &nginx.url, &request).await;
+    assert_eq!(status, 200, "{answer}");
+    let sent = emu
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/sessions"))
+        .expect("the session reached Adobe Pass");
+    assert_eq!(sent.header("x-forwarded-for"), Some("127.0.0.7"));
+    use base64::Engine;
+    let info: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(sent.header("x-device-info").expect("X-Device-Info"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(info["connectionIp"], "127.0.0.7", "{info}");
+    assert_eq!(
+        info["connectionPort"], port,
+        "the device's own port, from Forwarded: {info}"
+    );
+    assert_eq!(info["osName"], "Roku OS");
+
+    // The rest of the journey, each call on the next gateway nginx picks.
+    let code = serde_json::from_str::<serde_json::Value>(&answer).unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    emu.complete_authentication(&code, Default::default())
+        .unwrap();
+    for _ in 0..3 {
+        let profile = http
+            .get(format!("{}/v1/profiles?code={code}", nginx.url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            profile.status(),
+            200,
+            "the code is the device's on every gateway"
+        );
+    }
+    for _ in 0..3 {
+        let decision: serde_json::Value = http
+            .post(format!("{}/v1/authorize", nginx.url))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "mvpd": MVPD, "resource": "news" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(decision["permit"], true, "{decision}");
+    }
+    assert!(
+        emu.requests()
+            .iter()
+            .filter_map(|r| r.header("x-forwarded-for"))
+            .all(|a| a == "127.0.0.7"),
+        "every call reached Adobe Pass from the device's address"
+    );
+    for path in ["/metrics", "/healthz"] {
+        let r = http
+            .get(format!("{}{path}", nginx.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{path} is not on the devices' side");
+    }
+}
