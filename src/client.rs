@@ -252,9 +252,15 @@ impl Inner {
     }
 }
 
-/// The longest identifier the SDK accepts or sends, in bytes: device id, MVPD, resource,
-/// service provider, partner.
+/// The longest identifier the SDK accepts or sends, in bytes: device id, MVPD, service
+/// provider, partner.
 pub const MAX_ID_BYTES: usize = 256;
+
+/// The longest resource the SDK sends, in bytes. A resource is a simple string ("REF30") or a
+/// media RSS (MRSS) document with a title, ratings and parental-control metadata (the
+/// decisions page, "Resource Identifier"); Adobe gives no limit, and 8 KiB holds an MRSS item
+/// with several ratings many times over.
+pub const MAX_RESOURCE_BYTES: usize = 8 * 1024;
 
 /// Checks an identifier argument: not empty, no control characters, at most
 /// [`MAX_ID_BYTES`] bytes.
@@ -266,6 +272,33 @@ pub(crate) fn check_id(setting: &'static str, id: &str) -> Result<(), PassError>
         return Err(PassError::config(
             setting,
             "must be at most 256 characters without control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a resource: not blank, at most [`MAX_RESOURCE_BYTES`] bytes, and only characters an
+/// MRSS (XML) document holds: tabs, line feeds and carriage returns are taken; other control
+/// characters (C0 and C1), U+FFFE and U+FFFF are not. A resource travels in the request's JSON body,
+/// never in its path.
+pub(crate) fn check_resource(resource: &str) -> Result<(), PassError> {
+    if resource.trim().is_empty() {
+        return Err(PassError::config("resource", "must not be empty"));
+    }
+    if resource.len() > MAX_RESOURCE_BYTES {
+        return Err(PassError::config(
+            "resource",
+            "must be at most 8,192 bytes (MAX_RESOURCE_BYTES)",
+        ));
+    }
+    let xml_char = |c: char| {
+        matches!(c, '\t' | '\n' | '\r') || !(c.is_control() || c == '\u{fffe}' || c == '\u{ffff}')
+    };
+    if !resource.chars().all(xml_char) {
+        return Err(PassError::config(
+            "resource",
+            "must hold no control character but tab, line feed or carriage return, nor U+FFFE or \
+             U+FFFF",
         ));
     }
     Ok(())

@@ -52,8 +52,35 @@ pub(crate) fn bound_profiles(profiles: &mut Vec<Profile>) {
     });
 }
 
-/// Keeps at most [`MAX_PERMITS`] Permits, those valid longest.
+/// The most resource text the Permits of a device hold, in bytes: [`MAX_PERMITS`] resources of
+/// 256 bytes. A resource may be an MRSS document of up to 8 KiB
+/// ([`MAX_RESOURCE_BYTES`](crate::MAX_RESOURCE_BYTES)), so the count alone would let a device
+/// hold 8 MiB. Those valid longest are kept; a resource whose Permit was dropped is asked again.
+pub const MAX_PERMIT_BYTES: usize = MAX_PERMITS * 256;
+
+/// Keeps at most [`MAX_PERMITS`] Permits and [`MAX_PERMIT_BYTES`] of their resources, those
+/// valid longest.
 pub(crate) fn bound_permits(permits: &mut Permits) {
+    bound_permit_count(permits);
+    let bytes: usize = permits.keys().map(|(_, r)| r.len()).sum();
+    if bytes <= MAX_PERMIT_BYTES {
+        return;
+    }
+    let mut by_end: Vec<(i64, usize, (String, String))> = permits
+        .drain()
+        .map(|(key, until)| (until, key.1.len(), key))
+        .collect();
+    by_end.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut kept = 0;
+    for (until, len, key) in by_end {
+        if kept + len <= MAX_PERMIT_BYTES {
+            kept += len;
+            permits.insert(key, until);
+        }
+    }
+}
+
+fn bound_permit_count(permits: &mut Permits) {
     if permits.len() <= MAX_PERMITS {
         return;
     }

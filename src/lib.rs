@@ -88,12 +88,12 @@ mod transport;
 pub use api::sessions::PollObserver;
 pub use api::temppass::{hash_identifier, ManagementClient, ResetTarget, TempPassIdentity};
 pub use builder::PassClientBuilder;
-pub use client::{PassClient, MAX_ID_BYTES};
+pub use client::{PassClient, MAX_ID_BYTES, MAX_RESOURCE_BYTES};
 pub use config::{
     DeviceInfo, Environment, FailFast, RateLimit, RetryBudget, RetryPolicy, HARDWARE_TYPES,
     MAX_DEVICE_INFO, OS_NAMES,
 };
-pub use device::{MAX_PERMITS, MAX_PROFILES};
+pub use device::{MAX_PERMITS, MAX_PERMIT_BYTES, MAX_PROFILES};
 pub use error::{EnhancedError, ErrorAction, ErrorCode, PassError};
 pub use http::{HttpRequest, HttpResponse, HttpTransport, TransportError};
 #[cfg(feature = "reqwest-transport")]

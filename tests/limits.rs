@@ -75,7 +75,7 @@ async fn an_answer_is_read_up_to_max_response_bytes_and_refused_past_it() {
     }
 }
 
-// ---- identifiers: MAX_ID_BYTES ----
+// ---- identifiers: MAX_ID_BYTES (resources: MAX_RESOURCE_BYTES, tests/resources.rs) ----
 
 #[tokio::test]
 async fn identifiers_are_taken_up_to_max_id_bytes() {
@@ -89,10 +89,10 @@ async fn identifiers_are_taken_up_to_max_id_bytes() {
             over,
             "{n}"
         );
-        let resource = "r".repeat(n);
+        let mvpd = "m".repeat(n);
         let before = emu.count("/api/v2/REF30/decisions");
-        let result = c.preauthorize(MVPD, &[resource.as_str()]).await;
-        assert_eq!(refused(result, "resource"), over, "{n}");
+        let result = c.authorize(&mvpd, "news").await;
+        assert_eq!(refused(result, "mvpd"), over, "{n}");
         // Refused before any request; taken, it reaches the service.
         assert_eq!(
             emu.count("/api/v2/REF30/decisions") - before,

@@ -99,9 +99,40 @@ impl tvpass::PollObserver for Countdown {
     }
 }
 
+/// A resource on one line: an MRSS document's runs of white space (its line breaks among them)
+/// as one space, and past 100 characters cut with an ellipsis. `--json` keeps it whole.
+pub fn resource(text: &str) -> String {
+    let mut line = String::with_capacity(text.len().min(104));
+    for (i, word) in text.split_whitespace().enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        line.push_str(word);
+        if line.chars().count() > 100 {
+            let cut: String = line.chars().take(99).collect();
+            return cut + "…";
+        }
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_resource_reads_on_one_line() {
+        assert_eq!(resource("news"), "news");
+        let rated =
+            "<rss version=\"2.0\">\n  <channel>\n    <title>REF30</title>\n  </channel>\n</rss>";
+        assert_eq!(
+            resource(rated),
+            "<rss version=\"2.0\"> <channel> <title>REF30</title> </channel> </rss>"
+        );
+        let long = resource(&"<item>é</item>\n".repeat(40));
+        assert_eq!(long.chars().count(), 100);
+        assert!(long.ends_with('…') && !long.contains('\n'));
+    }
 
     #[test]
     fn spans_read_as_words() {

@@ -102,7 +102,7 @@ enum Command {
         /// The MVPD id.
         #[arg(long)]
         mvpd: String,
-        /// Resource ids.
+        /// Resources: ids or media RSS documents (quote an MRSS, or pass "$(cat item.xml)").
         #[arg(required = true)]
         resources: Vec<String>,
     },
@@ -111,7 +111,7 @@ enum Command {
         /// The MVPD id.
         #[arg(long)]
         mvpd: String,
-        /// Resource id.
+        /// Resource: an id or a media RSS document.
         resource: String,
     },
     /// Authorize with a TempPass MVPD (promotional with --identity).
@@ -119,7 +119,7 @@ enum Command {
         /// The TempPass MVPD id.
         #[arg(long)]
         mvpd: String,
-        /// Resource id.
+        /// Resource: an id or a media RSS document.
         resource: String,
         /// The user's e-mail for promotional TempPass (hashed before it is sent).
         #[arg(long)]
@@ -296,16 +296,23 @@ impl Out {
                     media_token: Some(t),
                     ..
                 } => format!(
-                    "{resource}: permit (media token until {})",
+                    "{}: permit (media token until {})",
+                    human::resource(resource),
                     human::until(t.not_after_ms, human::now_ms())
                 ),
-                Decision::Permit { resource, .. } => format!("{resource}: permit"),
+                Decision::Permit { resource, .. } => {
+                    format!("{}: permit", human::resource(resource))
+                }
                 Decision::Deny {
                     resource,
                     reason,
                     error,
                     ..
-                } => format!("{resource}: deny {reason:?}: {}", error.message),
+                } => format!(
+                    "{}: deny {reason:?}: {}",
+                    human::resource(resource),
+                    error.message
+                ),
             };
             self.print(decision_json(d), text);
         }

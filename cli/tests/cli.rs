@@ -569,3 +569,46 @@ fn without_a_per_user_directory_the_state_dir_is_required_not_tmp() {
     }
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+#[test]
+fn mrss_resources_go_through_authorize_preauthorize_and_temppass() {
+    let dir = fresh_dir();
+    let run = |args: &[&str]| tvpass_in(&dir, args);
+    // The decisions page's second form: a channel with a rating, on several lines.
+    let rated = "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\">\n  \
+                 <channel>\n    <title>REF30</title>\n    \
+                 <media:rating scheme=\"urn:mpaa\">pg</media:rating>\n  </channel>\n</rss>";
+    // An episode: an item with its guid and a v-chip rating (289 bytes).
+    let episode = format!(
+        "{}{}",
+        "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\">\n<channel>\n\
+         <title>REF30</title>\n<item>\n<title>The Pilot</title>\n\
+         <guid isPermaLink=\"false\">urn:ref30:series:1:episode:1</guid>\n\
+         <media:rating scheme=\"urn:v-chip\">tv-14</media:rating>\n</item>\n</channel>\n</rss>",
+        " ".repeat(289 - 269)
+    );
+    assert_eq!(episode.len(), 289);
+    let (code, out, err) = run(&["login", "--mvpd", "Cablevision"]);
+    assert_eq!(code, 0, "{out}{err}");
+    for resource in [rated, episode.as_str()] {
+        let (code, out, err) = run(&["--json", "authorize", "--mvpd", "Cablevision", resource]);
+        assert_eq!(code, 0, "{out}{err}");
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(v["decision"], "permit");
+        assert_eq!(v["resource"], resource, "kept whole in JSON");
+    }
+    // One line a decision for people, the MRSS folded onto it.
+    let (code, out, _) = run(&["preauthorize", "--mvpd", "Cablevision", rated, &episode]);
+    assert_eq!(code, 0, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with("<rss version=\"2.0\" xmlns:media=") && lines[0].ends_with(": permit")
+    );
+    let (code, out, _) = run(&["--json", "temppass", "--mvpd", "TempPass_10min", rated]);
+    assert_eq!(code, 0, "{out}");
+    let (code, _, err) = run(&["authorize", "--mvpd", "Cablevision", &"x".repeat(8193)]);
+    assert_eq!(code, 1);
+    assert!(err.contains("resource"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

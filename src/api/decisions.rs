@@ -1,7 +1,7 @@
 //! Decisions: preauthorize (catalogue filtering, batched, Permits cached) and authorize (before
 //! every playback, one resource, never cached).
 
-use crate::client::{check_id, check_segment, Call, PassClient};
+use crate::client::{check_resource, check_segment, Call, PassClient};
 use crate::error::{EnhancedError, PassError};
 use crate::model::{de_opt_ms, Decision, DecisionSource, DenyReason, MediaToken};
 use crate::registration::now_ms;
@@ -176,7 +176,7 @@ impl PassClient {
     /// A Deny comes back as [`Decision::Deny`] with a typed reason, not as an error.
     pub async fn authorize(&self, mvpd: &str, resource: &str) -> Result<Decision, PassError> {
         check_segment("mvpd", mvpd)?;
-        check_id("resource", resource)?;
+        check_resource(resource)?;
         self.authorize_with(mvpd, resource, None).await
     }
 
@@ -187,12 +187,16 @@ impl PassClient {
         identity: Option<String>,
     ) -> Result<Decision, PassError> {
         let resources = vec![resource.to_string()];
-        let ds = self.decide("authorize", mvpd, &resources, identity).await?;
-        ds.into_iter()
-            .find(|d| d.resource() == resource)
-            .ok_or_else(|| {
-                PassError::Protocol("the answer has no decision for the resource".into())
-            })
+        let mut ds = self.decide("authorize", mvpd, &resources, identity).await?;
+        // The decision for the resource as sent; an answer of one decision is that decision
+        // even where the service wrote the resource back otherwise (an MRSS it reformatted).
+        match ds.iter().position(|d| d.resource() == resource) {
+            Some(i) => Ok(ds.swap_remove(i)),
+            None if ds.len() == 1 => Ok(ds.remove(0)),
+            None => Err(PassError::Protocol(
+                "the answer has no decision for the resource".into(),
+            )),
+        }
     }
 
     /// Preauthorization of any number of resources, for filtering a catalogue only (never for
@@ -218,7 +222,7 @@ impl PassClient {
         let mut seen = std::collections::HashSet::with_capacity(resources.len());
         let mut unique: Vec<String> = Vec::with_capacity(resources.len());
         for r in resources {
-            check_id("resource", r)?;
+            check_resource(r)?;
             if seen.insert(*r) {
                 unique.push(r.to_string());
             }
@@ -279,13 +283,13 @@ impl PassClient {
         if !fresh.is_empty() {
             self.fleet_save().await;
         }
+        let order: std::collections::HashMap<&str, usize> = unique
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.as_str(), i))
+            .collect();
         let mut all: Vec<Decision> = cached.into_iter().chain(fresh).collect();
-        all.sort_by_key(|d| {
-            unique
-                .iter()
-                .position(|u| u == d.resource())
-                .unwrap_or(usize::MAX)
-        });
+        all.sort_by_key(|d| order.get(d.resource()).copied().unwrap_or(usize::MAX));
         Ok(all)
     }
 }

@@ -86,7 +86,7 @@ impl PassClient {
         identity: Option<&TempPassIdentity>,
     ) -> Result<Decision, PassError> {
         check_segment("mvpd", mvpd)?;
-        check_id("resource", resource)?;
+        crate::client::check_resource(resource)?;
         self.authorize_with(mvpd, resource, identity.map(TempPassIdentity::header_value))
             .await
     }

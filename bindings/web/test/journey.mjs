@@ -121,6 +121,56 @@ export function journey(test, base, ownFetch) {
     assert.strictEqual((await requests()).length, 1);
   });
 
+  // A resource as the decisions page defines one: an MRSS document with a rating, on lines.
+  const rated = [
+    '<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/">',
+    "    <channel>",
+    "        <title>REF30</title>",
+    '        <media:rating scheme="urn:mpaa">pg</media:rating>',
+    "    </channel>",
+    "</rss>",
+  ].join("\n");
+  /** An episode of `bytes` bytes: an item with its guid and a v-chip rating, padded with spaces. */
+  const episode = (channel, bytes) => {
+    const head =
+      '<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/">\r\n\t<channel>\r\n' +
+      `\t\t<title>${channel}</title>\r\n\t\t<item>\r\n\t\t\t<title>The Pilot</title>\r\n` +
+      `\t\t\t<guid>urn:${channel}:episode:1</guid>\r\n` +
+      '\t\t\t<media:rating scheme="urn:v-chip">tv-14</media:rating>\r\n\t\t</item>\r\n';
+    const tail = "\t</channel>\r\n</rss>";
+    return head + " ".repeat(bytes - head.length - tail.length) + tail;
+  };
+
+  test("MRSS resources are authorized and preauthorized as written", async () => {
+    await admin("POST", "/__emulator/reset");
+    const c = client(mapStorage());
+    const session = await c.createSession("Cablevision");
+    await admin("POST", `/__emulator/sessions/${session.code}/complete`, { attributes: {} });
+    await c.awaitProfile(session);
+    const large = episode("REF30", 4096);
+    const resources = [rated, episode("REF30", 289), large];
+    for (let i = 0; i < resources.length; i++) {
+      const d = await c.authorize("Cablevision", resources[i]);
+      assert.strictEqual(d.kind, "permit", resources[i]);
+      assert.strictEqual(d.resource, resources[i]);
+      const sent = last((await requests()).filter((r) => r.path.indexOf("/decisions/authorize/") >= 0));
+      assert.deepStrictEqual(JSON.parse(sent.body).resources, [resources[i]]);
+    }
+    const late = episode("late-night", 400);
+    const pre = await c.preauthorize("Cablevision", [rated, large, late]);
+    assert.deepStrictEqual(pre.map((d) => d.resource), [rated, large, late]);
+    assert.deepStrictEqual(pre.map((d) => d.kind), ["permit", "permit", "deny"]);
+    assert.strictEqual(pre[2].reason, "parentalControls");
+    assert.strictEqual((await c.authorizeTempPass("TempPass_10min", rated)).kind, "permit");
+    const promo = await c.authorizeTempPass("TempPass_Promo", large, { email: "viewer@example.com" });
+    assert.strictEqual(promo.kind, "permit");
+    await rejects(
+      c.authorize("Cablevision", episode("REF30", 8 * 1024 + 1)),
+      (e) => e instanceof InvalidConfigurationError && e.setting === "resource",
+      "a resource over 8 KiB"
+    );
+  });
+
   test("an AbortSignal ends a call at once, and the next call works", async () => {
     await admin("POST", "/__emulator/reset");
     const c = client(mapStorage());

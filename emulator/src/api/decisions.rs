@@ -79,6 +79,28 @@ impl Ctx2<'_> {
     }
 }
 
+/// The name the MVPD's rules know a resource by: the resource itself, or for a media RSS
+/// resource (`<rss>…<channel><title>REF30</title>…`, the decisions page's second form) the text
+/// of its first `title`, trimmed, a CDATA section unwrapped. An MRSS without a title keeps its
+/// whole text, which no rule names.
+pub fn resource_name(resource: &str) -> &str {
+    let text = resource.trim_start();
+    if !text.starts_with("<rss") && !text.starts_with("<?xml") {
+        return resource;
+    }
+    let Some(start) = text.find("<title>").map(|i| i + "<title>".len()) else {
+        return resource;
+    };
+    let Some(len) = text[start..].find("</title>") else {
+        return resource;
+    };
+    let title = text[start..start + len].trim();
+    title
+        .strip_prefix("<![CDATA[")
+        .and_then(|t| t.strip_suffix("]]>"))
+        .map_or(title, str::trim)
+}
+
 fn parse_resources(headers: &HeaderMap, body: &[u8]) -> Option<Vec<String>> {
     if !content_type_is(headers, "application/json") {
         return None;
@@ -202,11 +224,13 @@ fn mvpd_decisions(c: &Ctx2, device: &str, resources: &[String]) -> Result<Vec<Va
     Ok(resources
         .iter()
         .map(|r| {
-            if let Some(code) = m.deny.get(r) {
+            // The MVPD's rules name resources; an MRSS resource goes by its channel's title.
+            let name = resource_name(r);
+            if let Some(code) = m.deny.get(name) {
                 c.deny(r, "mvpd", code, true)
-            } else if m.parental_controls.contains(r) {
+            } else if m.parental_controls.iter().any(|p| p == name) {
                 c.deny(r, "mvpd", "authorization_denied_by_parental_controls", true)
-            } else if !m.allows(r) {
+            } else if !m.allows(name) {
                 c.deny(r, "mvpd", denied_by_mvpd, true)
             } else {
                 c.permit(r, "mvpd", after)
@@ -298,4 +322,28 @@ pub async fn preauthorize(
     body: Bytes,
 ) -> Response {
     decide(ctx, p, headers, body, Kind::Preauthorize).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resource_name;
+
+    #[test]
+    fn an_mrss_resource_goes_by_its_channels_title() {
+        let page = "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\"> \n    \
+                    <channel>\n        <title>REF30</title>\n        \
+                    <media:rating scheme=\"urn:mpaa\">pg</media:rating>\n    </channel>\n</rss>";
+        assert_eq!(resource_name(page), "REF30");
+        assert_eq!(
+            resource_name("<rss><channel><title><![CDATA[ news ]]></title></channel></rss>"),
+            "news"
+        );
+        assert_eq!(resource_name("REF30"), "REF30");
+        assert_eq!(
+            resource_name("<title>REF30</title>"),
+            "<title>REF30</title>"
+        );
+        let untitled = "<rss><channel></channel></rss>";
+        assert_eq!(resource_name(untitled), untitled);
+    }
 }

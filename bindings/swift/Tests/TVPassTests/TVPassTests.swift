@@ -161,6 +161,53 @@ final class TVPassTests: XCTestCase {
         XCTAssertEqual(over.denyReason, .tempPassResourcesExceeded)
     }
 
+    /// A resource as the decisions page defines one: an MRSS document with a rating, on several lines.
+    let rated = """
+        <rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/">
+            <channel>
+                <title>REF30</title>
+                <media:rating scheme="urn:mpaa">pg</media:rating>
+            </channel>
+        </rss>
+        """
+
+    /// An episode of `bytes` bytes: an item with its guid and a v-chip rating, padded with spaces.
+    func episode(_ channel: String, _ bytes: Int) -> String {
+        let head = "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\">\n\t<channel>\n"
+            + "\t\t<title>\(channel)</title>\n\t\t<item>\n\t\t\t<title>The Pilot</title>\n"
+            + "\t\t\t<guid>urn:\(channel):episode:1</guid>\n"
+            + "\t\t\t<media:rating scheme=\"urn:v-chip\">tv-14</media:rating>\n\t\t</item>\n"
+        let tail = "\t</channel>\n</rss>"
+        return head + String(repeating: " ", count: bytes - head.utf8.count - tail.utf8.count) + tail
+    }
+
+    func testMRSSResourcesAreAuthorizedAsWritten() async throws {
+        try await Emulator.reset()
+        let client = try PassClient(config: config(), storage: DictionaryStorage())
+        try await login(client, "Cablevision")
+        let large = episode("REF30", 4096)
+        for resource in [rated, episode("REF30", 289), large] {
+            let d = try await client.authorize(mvpd: "Cablevision", resource: resource)
+            XCTAssertTrue(d.isPermit, resource)
+            XCTAssertEqual(d.resource, resource)
+        }
+        let late = episode("late-night", 400)
+        let pre = try await client.preauthorize(mvpd: "Cablevision", resources: [rated, large, late])
+        XCTAssertEqual(pre.map(\.resource), [rated, large, late])
+        XCTAssertEqual(pre.map(\.isPermit), [true, true, false])
+        XCTAssertEqual(pre[2].denyReason, .parentalControls)
+        let basic = try await client.authorizeTempPass(mvpd: "TempPass_10min", resource: rated, email: nil)
+        XCTAssertTrue(basic.isPermit)
+        let promo = try await client.authorizeTempPass(mvpd: "TempPass_Promo", resource: large, email: "user@domain.com")
+        XCTAssertTrue(promo.isPermit)
+        do {
+            _ = try await client.authorize(mvpd: "Cablevision", resource: episode("REF30", 8 * 1024 + 1))
+            XCTFail("expected a refusal")
+        } catch let PassError.InvalidConfiguration(setting, _) {
+            XCTAssertEqual(setting, "resource")
+        }
+    }
+
     func testSwiftStoragePersistsAcrossTwoClients() async throws {
         try await Emulator.reset()
         let storage = DictionaryStorage()

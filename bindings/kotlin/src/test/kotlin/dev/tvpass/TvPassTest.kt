@@ -111,6 +111,52 @@ class TvPassTest {
         assertEquals(DenyReason.TempPassDurationExceeded, (expired as Decision.Deny).reason)
     }
 
+    /** A resource as the decisions page defines one: an MRSS document with a rating, on several lines. */
+    private val rated = """
+        <rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/">
+            <channel>
+                <title>REF30</title>
+                <media:rating scheme="urn:mpaa">pg</media:rating>
+            </channel>
+        </rss>
+    """.trimIndent()
+
+    /** An episode of `bytes` bytes: an item with its guid and a v-chip rating, padded with spaces. */
+    private fun episode(channel: String, bytes: Int): String {
+        val head = "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\">\r\n\t<channel>\r\n" +
+            "\t\t<title>$channel</title>\r\n\t\t<item>\r\n\t\t\t<title>The Pilot</title>\r\n" +
+            "\t\t\t<guid>urn:$channel:episode:1</guid>\r\n" +
+            "\t\t\t<media:rating scheme=\"urn:v-chip\">tv-14</media:rating>\r\n\t\t</item>\r\n"
+        val tail = "\t</channel>\r\n</rss>"
+        return head + " ".repeat(bytes - head.length - tail.length) + tail
+    }
+
+    @Test
+    fun mrssResourcesAreAuthorizedAsWritten() = runBlocking<Unit> {
+        Emulator.reset()
+        val client = PassClient(config(), MapStorage())
+        login(client, "Cablevision")
+        val large = episode("REF30", 4096)
+        for (resource in listOf(rated, episode("REF30", 289), large)) {
+            val d = client.authorize("Cablevision", resource)
+            assertIs<Decision.Permit>(d, resource)
+            assertEquals(resource, d.resource)
+        }
+        val late = episode("late-night", 400)
+        val pre = client.preauthorize("Cablevision", listOf(rated, large, late))
+        assertEquals(listOf(rated, large, late), pre.map { when (it) { is Decision.Permit -> it.resource; is Decision.Deny -> it.resource } })
+        assertIs<Decision.Permit>(pre[0])
+        assertIs<Decision.Permit>(pre[1])
+        assertEquals(DenyReason.ParentalControls, (pre[2] as Decision.Deny).reason)
+        assertIs<Decision.Permit>(client.authorizeTempPass("TempPass_10min", rated))
+        assertIs<Decision.Permit>(client.authorizeTempPass("TempPass_Promo", large, "user@domain.com"))
+        val tooLong = assertFailsWith<PassException.InvalidConfiguration> {
+            client.authorize("Cablevision", episode("REF30", 8 * 1024 + 1))
+        }
+        assertEquals("resource", tooLong.setting)
+        assertFailsWith<PassException.InvalidConfiguration> { client.authorize("Cablevision", "REF30\u0000") }
+    }
+
     @Test
     fun kotlinStorageSurvivesAcrossTwoClients() = runBlocking<Unit> {
         Emulator.reset()
