@@ -54,6 +54,78 @@ pub(crate) fn now_ms() -> i64 {
     since_epoch().as_millis() as i64
 }
 
+/// The service's clock as the device knows it: the device's clock corrected by the offset the
+/// service's answers show. Expiry (a session's code, profiles, Permits) is the service's to
+/// judge, and a TV's clock can be hours or days off: judged on the device's clock, a clock an
+/// hour fast ended every login before the user finished.
+///
+/// Every answer's `Date` (one-second resolution) and the creation times in some bodies
+/// (`notBefore` of a new session or a decision) are readings of the service's clock. An offset
+/// under [`ServiceClock::TOLERANCE_MS`] is taken as none, so that a good clock is never moved by
+/// a reading's rounding or the network's delay.
+#[derive(Debug, Default)]
+pub(crate) struct ServiceClock {
+    offset_ms: std::sync::atomic::AtomicI64,
+    /// Whether an answer carried a `Date` the device could read (a browser hides it from a
+    /// cross-origin answer that does not expose it): then the bodies' times are not needed.
+    dated: std::sync::atomic::AtomicBool,
+}
+
+impl ServiceClock {
+    /// Offsets smaller than this are the readings' own error: a `Date` is rounded down to the
+    /// second, and an answer spends time on the way.
+    pub const TOLERANCE_MS: i64 = 2_000;
+
+    /// Now on the service's clock, in milliseconds since the Unix epoch.
+    pub fn now_ms(&self) -> i64 {
+        now_ms().saturating_add(self.offset_ms())
+    }
+
+    /// How far the service's clock is ahead of the device's (negative: behind).
+    pub fn offset_ms(&self) -> i64 {
+        self.offset_ms.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Takes a reading: the service's clock said `service_ms` when the device's said
+    /// `device_ms`. Readings before 2001 or after 2200 are no clock's.
+    pub fn observe(&self, service_ms: i64, device_ms: i64) {
+        const EARLIEST: i64 = 978_307_200_000; // 2001-01-01
+        const LATEST: i64 = 7_258_118_400_000; // 2200-01-01
+        if !(EARLIEST..LATEST).contains(&service_ms) {
+            return;
+        }
+        let offset = service_ms.saturating_sub(device_ms);
+        let offset = if offset.abs() < Self::TOLERANCE_MS {
+            0
+        } else {
+            offset
+        };
+        // Readings of one clock differ by their error; a change within it is no news.
+        if (offset - self.offset_ms()).abs() >= Self::TOLERANCE_MS / 2 || offset == 0 {
+            self.offset_ms
+                .store(offset, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// Takes an answer's `Date` header (an IMF-fixdate, rounded down to the second: its middle
+    /// is taken).
+    pub fn observe_date(&self, date: &str) {
+        if let Some(at) = parse_http_date(date) {
+            let ms = i64::try_from(at.as_millis()).unwrap_or(i64::MAX);
+            self.dated.store(true, std::sync::atomic::Ordering::Relaxed);
+            self.observe(ms.saturating_add(500), now_ms());
+        }
+    }
+
+    /// Takes the creation time a body gives (a new session's `notBefore`), where no answer
+    /// carried a readable `Date`.
+    pub fn observe_created(&self, service_ms: i64) {
+        if !self.dated.load(std::sync::atomic::Ordering::Relaxed) {
+            self.observe(service_ms, now_ms());
+        }
+    }
+}
+
 /// The time an IMF-fixdate (RFC 9110's preferred HTTP date, `Sun, 06 Nov 1994 08:49:37 GMT`)
 /// names, as a time since the Unix epoch. The obsolete forms (RFC 850, asctime), dates before
 /// 1970 and anything else are refused (`None`).
@@ -126,8 +198,98 @@ fn days_since_epoch(year: u64, month: u64, day: u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_http_date;
+    use super::{parse_http_date, ServiceClock};
     use std::time::Duration;
+
+    const NOW: i64 = 1_800_000_000_000;
+    const HOUR: i64 = 3_600_000;
+
+    #[test]
+    fn the_service_clock_follows_readings_past_their_error_only() {
+        let clock = ServiceClock::default();
+        assert_eq!(clock.offset_ms(), 0);
+        // A device an hour fast, a day slow: the service's clock is behind, then ahead.
+        clock.observe(NOW - HOUR, NOW);
+        assert_eq!(clock.offset_ms(), -HOUR);
+        clock.observe(NOW - HOUR + 600, NOW);
+        assert_eq!(
+            clock.offset_ms(),
+            -HOUR,
+            "a reading within its error moves nothing"
+        );
+        clock.observe(NOW + 24 * HOUR, NOW);
+        assert_eq!(clock.offset_ms(), 24 * HOUR);
+        // A good clock: the rounding of a Date and the way's delay are no offset.
+        clock.observe(NOW + 1_500, NOW);
+        assert_eq!(clock.offset_ms(), 0);
+        clock.observe(NOW - 1_999, NOW);
+        assert_eq!(clock.offset_ms(), 0);
+        clock.observe(NOW - 2_000, NOW);
+        assert_eq!(clock.offset_ms(), -2_000);
+        // Readings that are no clock's are ignored.
+        for absurd in [0, -1, i64::MIN, i64::MAX, 978_307_199_999] {
+            clock.observe(absurd, NOW);
+            assert_eq!(clock.offset_ms(), -2_000, "{absurd}");
+        }
+    }
+
+    #[test]
+    fn a_body_time_counts_only_where_no_date_was_read() {
+        let clock = ServiceClock::default();
+        clock.observe_created(super::now_ms() + 5 * HOUR);
+        assert!((clock.offset_ms() - 5 * HOUR).abs() < 1_000);
+        clock.observe_date("not a date");
+        assert!((clock.offset_ms() - 5 * HOUR).abs() < 1_000);
+        clock.observe_date("Sat, 01 Jan 2000 00:00:00 GMT");
+        assert!(
+            (clock.offset_ms() - 5 * HOUR).abs() < 1_000,
+            "before 2001: no clock's"
+        );
+        let date = httpdate(super::now_ms() - 3 * HOUR);
+        clock.observe_date(&date);
+        assert!((clock.offset_ms() + 3 * HOUR).abs() < 1_500, "{date}");
+        clock.observe_created(super::now_ms() + 5 * HOUR);
+        assert!(
+            (clock.offset_ms() + 3 * HOUR).abs() < 1_500,
+            "a Date was read"
+        );
+        assert!((clock.now_ms() - (super::now_ms() - 3 * HOUR)).abs() < 1_500);
+    }
+
+    /// An IMF-fixdate of `ms` (for the tests: the days of 2026 to 2030).
+    fn httpdate(ms: i64) -> String {
+        const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let secs = ms / 1000;
+        let days = secs / 86_400;
+        let (mut year, mut left): (u64, i64) = (1970, days);
+        loop {
+            let len = if super::is_leap(year) { 366 } else { 365 };
+            if left < len {
+                break;
+            }
+            left -= len;
+            year += 1;
+        }
+        let mut month: u64 = 1;
+        while left >= super::days_in_month(year, month) as i64 {
+            left -= super::days_in_month(year, month) as i64;
+            month += 1;
+        }
+        let t = secs % 86_400;
+        format!(
+            "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+            DAYS[(days % 7) as usize],
+            left + 1,
+            MONTHS[month as usize - 1],
+            year,
+            t / 3600,
+            t / 60 % 60,
+            t % 60
+        )
+    }
 
     #[test]
     fn imf_fixdates_parse_to_their_unix_time() {

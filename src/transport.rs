@@ -171,6 +171,8 @@ pub(crate) struct Transport {
     counter: AtomicU64,
     /// A service's retry budget and fail-fast state (none for a single device).
     guard: Option<Guard>,
+    /// The service's clock, read off every answer's `Date`.
+    clock: crate::time::ServiceClock,
 }
 
 enum Outcome {
@@ -196,7 +198,13 @@ impl Transport {
             jitter: RandomState::new(),
             counter: AtomicU64::new(0),
             guard: None,
+            clock: crate::time::ServiceClock::default(),
         }
+    }
+
+    /// The service's clock: expiry is judged on it.
+    pub fn clock(&self) -> &crate::time::ServiceClock {
+        &self.clock
     }
 
     /// Shares a retry budget and fail-fast across every call of this pipeline (a service's).
@@ -348,12 +356,19 @@ impl Transport {
         let mut asked = None;
         let answer = match answer {
             Ok(r) => {
+                if let Some(date) = r.headers.get(http::header::DATE) {
+                    if let Ok(date) = date.to_str() {
+                        self.clock.observe_date(date);
+                    }
+                }
                 if r.status == 429 || r.status == 503 {
+                    // An HTTP date in Retry-After is on the service's clock.
+                    let now = Duration::from_millis(self.clock.now_ms().max(0) as u64);
                     asked = r
                         .headers
                         .get(http::header::RETRY_AFTER)
                         .and_then(|v| v.to_str().ok())
-                        .and_then(|v| retry_after(v, crate::time::since_epoch()));
+                        .and_then(|v| retry_after(v, now));
                 }
                 Answer {
                     status: r.status,

@@ -612,3 +612,56 @@ fn mrss_resources_go_through_authorize_preauthorize_and_temppass() {
     assert!(err.contains("resource"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_device_clock_an_hour_or_a_day_off_still_logs_in() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let (rt, emu) = test_emulator();
+    let base = emu.base_url();
+    const HOUR: i64 = 3_600_000;
+    for device_offset in [HOUR, 24 * HOUR, -HOUR, -24 * HOUR] {
+        emu.set_clock_skew(-device_offset);
+        let dir = fresh_dir();
+        let mut login = Command::new(env!("CARGO_BIN_EXE_tvpass"))
+            .env("TVPASS_STATE_DIR", &dir)
+            .args([
+                "--base-url",
+                &base,
+                "--json",
+                "login",
+                "--mvpd",
+                "Cablevision",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(login.stdout.take().unwrap()).lines();
+        let first: serde_json::Value =
+            serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+        emu.complete_authentication(first["code"].as_str().unwrap(), Default::default())
+            .unwrap();
+        let rest: Vec<String> = lines.map_while(Result::ok).collect();
+        assert!(
+            login.wait().unwrap().success(),
+            "{device_offset} ms: {rest:?}"
+        );
+        let (code, out, err) = tvpass_in(
+            &dir,
+            &[
+                "--base-url",
+                &base,
+                "--json",
+                "authorize",
+                "--mvpd",
+                "Cablevision",
+                "news",
+            ],
+        );
+        assert_eq!(code, 0, "{device_offset} ms: {out}{err}");
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(v["decision"], "permit");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    drop(rt);
+}

@@ -42,6 +42,20 @@ pub async fn advance(ctx: Ctx, Json(a): Json<Advance>) -> Response {
     clock(ctx).await
 }
 
+/// Body of `PUT /__emulator/clock/skew`.
+#[derive(Debug, Deserialize)]
+pub struct Skew {
+    /// Milliseconds from real time, negative for behind.
+    pub ms: i64,
+}
+
+/// `PUT /__emulator/clock/skew`: the clock this far from real time, behind or ahead (a device
+/// whose clock is off, as the service sees it).
+pub async fn skew(ctx: Ctx, Json(s): Json<Skew>) -> Response {
+    ctx.0.clock.set_skew_ms(s.ms);
+    clock(ctx).await
+}
+
 /// Body of `POST /__emulator/sessions/{code}/complete`.
 #[derive(Debug, Default, Deserialize)]
 pub struct Completion {

@@ -34,6 +34,18 @@ impl Clock {
         self.offset_ms.store(ms.max(0), Ordering::Relaxed);
     }
 
+    /// Sets the clock this far from real time, behind as well as ahead: a device whose clock
+    /// is off by `-ms` (a service behind a device an hour fast is `-3_600_000`).
+    pub fn set_skew_ms(&self, ms: i64) {
+        self.offset_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Now as an HTTP date (an IMF-fixdate), for the `Date` of every answer.
+    pub fn http_date(&self) -> String {
+        let ms = u64::try_from(self.now_ms()).unwrap_or(0);
+        httpdate::fmt_http_date(UNIX_EPOCH + std::time::Duration::from_millis(ms))
+    }
+
     /// Puts the clock back to real time.
     pub fn reset(&self) {
         self.offset_ms.store(0, Ordering::Relaxed);

@@ -43,7 +43,7 @@ pub use faults::{Fault, FaultRule};
 pub use persist::{StateError, STATE_FORMAT};
 pub use state::LoggedRequest;
 
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 use serde_json::{Map, Value};
 use state::Shared;
@@ -96,6 +96,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/reset-tempass/v3/reset/generic", delete(reset::by_key))
         .route("/__emulator/clock", get(admin::clock))
         .route("/__emulator/clock/advance", post(admin::advance))
+        .route("/__emulator/clock/skew", put(admin::skew))
         .route(
             "/__emulator/sessions/{code}/complete",
             post(admin::complete_session),
@@ -219,6 +220,13 @@ impl Emulator {
     /// Moves the clock forward.
     pub fn advance(&self, by: Duration) {
         self.shared.clock.advance_ms(by.as_millis() as i64);
+    }
+
+    /// Sets the clock `ms` from real time, behind (negative) or ahead: the service as a device
+    /// whose clock is off by `-ms` sees it. Every answer's `Date` and every time in the bodies
+    /// follow it.
+    pub fn set_clock_skew(&self, ms: i64) {
+        self.shared.clock.set_skew_ms(ms);
     }
 
     /// Completes the authentication of the session with this code, as if the user logged in at

@@ -97,6 +97,12 @@ async fn finish(
     response: Response,
 ) -> Response {
     entry.status = response.status().as_u16();
+    // The service's time is the emulator's clock, advanced or set off as a test asks.
+    let mut response = response;
+    let date = shared.clock.http_date();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&date) {
+        response.headers_mut().insert(axum::http::header::DATE, v);
+    }
     let response = match exchanges::recorder() {
         Some(recorder) => recorder.record(&entry, fault, response).await,
         None => response,

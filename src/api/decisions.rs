@@ -4,7 +4,6 @@
 use crate::client::{check_resource, check_segment, Call, PassClient};
 use crate::error::{EnhancedError, PassError};
 use crate::model::{de_opt_ms, Decision, DecisionSource, DenyReason, MediaToken};
-use crate::registration::now_ms;
 use crate::secret::Secret;
 use futures_util::stream::{self, StreamExt};
 use serde::Deserialize;
@@ -229,7 +228,7 @@ impl PassClient {
         }
         let inner = &self.inner;
         self.fleet_load().await;
-        let now = now_ms();
+        let now = inner.transport.clock().now_ms();
         let mut cached = Vec::new();
         let mut missing = Vec::new();
         {

@@ -3,7 +3,6 @@
 use crate::client::{check_segment, Call, PassClient};
 use crate::error::PassError;
 use crate::model::{de_opt_ms, Attribute, Profile, ProfileType, TempPassInfo};
-use crate::registration::now_ms;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -97,7 +96,7 @@ impl PassClient {
     /// The profiles kept on the device that are still valid, without a request (what
     /// [`profiles`](Self::profiles) answers from when it may).
     pub fn cached_profiles(&self) -> Vec<Profile> {
-        let now = now_ms();
+        let now = self.inner.transport.clock().now_ms();
         self.retain_profiles(|p| p.not_after_ms > now)
     }
 

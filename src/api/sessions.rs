@@ -6,7 +6,6 @@ use crate::error::PassError;
 use crate::model::{
     de_opt_ms, PartnerAuthenticationRequest, Profile, Session, SessionAction, SessionReason,
 };
-use crate::registration::now_ms;
 use crate::sso::SsoScope;
 use serde::Deserialize;
 use std::sync::atomic::Ordering;
@@ -130,7 +129,11 @@ impl PassClient {
         );
         call.sso = SsoScope::IDENTITY;
         let answer = inner.call(&call).await?;
-        decode(&answer.body, &inner.base)
+        let session = decode(&answer.body, &inner.base)?;
+        if let Some(created) = session.not_before_ms {
+            inner.transport.clock().observe_created(created);
+        }
+        Ok(session)
     }
 
     /// Resumes a session whose parameters were missing (e.g. created on a device that could
@@ -197,7 +200,10 @@ impl PassClient {
             if inner.state.session_generation.load(Ordering::SeqCst) != generation {
                 return Err(PassError::SessionReplaced);
             }
-            if session.not_after_ms.is_some_and(|t| now_ms() >= t) {
+            if session
+                .not_after_ms
+                .is_some_and(|t| inner.transport.clock().now_ms() >= t)
+            {
                 return Err(PassError::AuthenticationExpired);
             }
             match self.profile_for_code(code).await {
@@ -219,7 +225,8 @@ impl PassClient {
             }
             let mut wait = inner.polling_interval;
             if let Some(t) = session.not_after_ms {
-                let left = Duration::from_millis((t - now_ms()).max(0) as u64);
+                let left = (t - inner.transport.clock().now_ms()).max(0);
+                let left = Duration::from_millis(left as u64);
                 wait = wait.min(left);
             }
             crate::time::sleep(wait).await;

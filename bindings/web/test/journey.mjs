@@ -141,6 +141,30 @@ export function journey(test, base, ownFetch) {
     return head + " ".repeat(bytes - head.length - tail.length) + tail;
   };
 
+  test("a device clock an hour or a day off still logs in and keeps what is valid", async () => {
+    const hour = 3600000;
+    const offsets = [hour, 24 * hour, -hour, -24 * hour];
+    for (let i = 0; i < offsets.length; i++) {
+      await admin("POST", "/__emulator/reset");
+      await admin("PUT", "/__emulator/clock/skew", { ms: -offsets[i] });
+      const c = client(mapStorage());
+      const session = await c.createSession("Cablevision");
+      await admin("POST", `/__emulator/sessions/${session.code}/complete`, { attributes: {} });
+      const profile = await c.awaitProfile(session);
+      assert.strictEqual(profile.mvpd, "Cablevision");
+      const asked = await count("/api/v2/REF30/profiles");
+      assert.strictEqual((await c.profiles()).length, 1);
+      assert.strictEqual(await count("/api/v2/REF30/profiles"), asked, `the profile is kept (${offsets[i]} ms)`);
+      await c.preauthorize("Cablevision", ["news", "sports"]);
+      const before = await count("/api/v2/REF30/decisions");
+      const again = await c.preauthorize("Cablevision", ["news", "sports"]);
+      assert.deepStrictEqual(again.map((d) => d.kind), ["permit", "permit"]);
+      assert.strictEqual(await count("/api/v2/REF30/decisions"), before, `the Permits are kept (${offsets[i]} ms)`);
+      assert.strictEqual((await c.authorize("Cablevision", "news")).kind, "permit");
+    }
+    await admin("POST", "/__emulator/reset");
+  });
+
   test("MRSS resources are authorized and preauthorized as written", async () => {
     await admin("POST", "/__emulator/reset");
     const c = client(mapStorage());

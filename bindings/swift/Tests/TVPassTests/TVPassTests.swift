@@ -60,6 +60,8 @@ enum Emulator {
                        "{\"path\": \"/api/v2/REF30/decisions\", \"fault\": {\"kind\": \"delay\", \"ms\": \(ms)}, \"remaining\": 1}")
     }
     static func advance(seconds: Int) async throws { try await send("POST", "/__emulator/clock/advance", "{\"seconds\": \(seconds)}") }
+    /// Sets the emulator's clock `ms` from real time: the service as a device whose clock is off by `-ms` sees it.
+    static func skewClock(ms: Int64) async throws { try await send("PUT", "/__emulator/clock/skew", "{\"ms\": \(ms)}") }
     static func count(_ prefix: String) async throws -> Int {
         let data = try await send("GET", "/__emulator/requests")
         let log = try JSONSerialization.jsonObject(with: data) as! [[String: Any]]
@@ -206,6 +208,30 @@ final class TVPassTests: XCTestCase {
         } catch let PassError.InvalidConfiguration(setting, _) {
             XCTAssertEqual(setting, "resource")
         }
+    }
+
+    func testADeviceClockAnHourOrADayOffStillLogsIn() async throws {
+        let hour: Int64 = 3_600_000
+        for deviceOffset in [hour, 24 * hour, -hour, -24 * hour] {
+            try await Emulator.reset()
+            try await Emulator.skewClock(ms: -deviceOffset)
+            let client = try PassClient(config: config(), storage: DictionaryStorage())
+            try await login(client, "Cablevision")
+            let asked = try await Emulator.count("/api/v2/REF30/profiles")
+            let profiles = try await client.profiles()
+            XCTAssertEqual(profiles.count, 1)
+            let askedAfter = try await Emulator.count("/api/v2/REF30/profiles")
+            XCTAssertEqual(askedAfter, asked, "the profile is kept (\(deviceOffset) ms)")
+            _ = try await client.preauthorize(mvpd: "Cablevision", resources: ["news", "sports"])
+            let before = try await Emulator.count("/api/v2/REF30/decisions")
+            let again = try await client.preauthorize(mvpd: "Cablevision", resources: ["news", "sports"])
+            XCTAssertEqual(again.map(\.isPermit), [true, true])
+            let after = try await Emulator.count("/api/v2/REF30/decisions")
+            XCTAssertEqual(after, before, "the Permits are kept (\(deviceOffset) ms)")
+            let d = try await client.authorize(mvpd: "Cablevision", resource: "news")
+            XCTAssertTrue(d.isPermit)
+        }
+        try await Emulator.reset()
     }
 
     func testSwiftStoragePersistsAcrossTwoClients() async throws {

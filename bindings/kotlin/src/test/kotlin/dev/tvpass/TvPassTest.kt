@@ -158,6 +158,27 @@ class TvPassTest {
     }
 
     @Test
+    fun aDeviceClockAnHourOrADayOffStillLogsIn() = runBlocking<Unit> {
+        val hour = 3_600_000L
+        for (deviceOffset in listOf(hour, 24 * hour, -hour, -24 * hour)) {
+            Emulator.reset()
+            Emulator.skewClock(-deviceOffset)
+            val client = PassClient(config(), MapStorage())
+            login(client, "Cablevision")
+            val asked = Emulator.count("/api/v2/REF30/profiles")
+            assertEquals(1, client.profiles().size)
+            assertEquals(asked, Emulator.count("/api/v2/REF30/profiles"), "the profile is kept ($deviceOffset ms)")
+            client.preauthorize("Cablevision", listOf("news", "sports"))
+            val before = Emulator.count("/api/v2/REF30/decisions")
+            val again = client.preauthorize("Cablevision", listOf("news", "sports"))
+            assertTrue(again.all { it is Decision.Permit })
+            assertEquals(before, Emulator.count("/api/v2/REF30/decisions"), "the Permits are kept ($deviceOffset ms)")
+            assertIs<Decision.Permit>(client.authorize("Cablevision", "news"))
+        }
+        Emulator.reset()
+    }
+
+    @Test
     fun kotlinStorageSurvivesAcrossTwoClients() = runBlocking<Unit> {
         Emulator.reset()
         val storage = MapStorage()

@@ -36,6 +36,8 @@ object Emulator {
     fun reset() { send("POST", "/__emulator/reset") }
     fun complete(code: String) { send("POST", "/__emulator/sessions/$code/complete", "{\"attributes\": {\"zip\": \"10001\"}}") }
     fun advanceSeconds(s: Long) { send("POST", "/__emulator/clock/advance", "{\"seconds\": $s}") }
+    /** Sets the emulator's clock `ms` from real time: the service as a device whose clock is off by `-ms` sees it. */
+    fun skewClock(ms: Long) { send("PUT", "/__emulator/clock/skew", "{\"ms\": $ms}") }
     fun requests(): String = send("GET", "/__emulator/requests")
     /** Holds the next decision answer for `ms` milliseconds. */
     fun delayDecisions(ms: Int) {
