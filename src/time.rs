@@ -59,8 +59,9 @@ pub(crate) fn now_ms() -> i64 {
 /// judge, and a TV's clock can be hours or days off: judged on the device's clock, a clock an
 /// hour fast ended every login before the user finished.
 ///
-/// Every answer's `Date` (one-second resolution) and the creation times in some bodies
-/// (`notBefore` of a new session or a decision) are readings of the service's clock. An offset
+/// The `Date` of every answer the service itself wrote (not a 5xx or 429, which a proxy or load
+/// balancer may write, nor one a cache kept, with an `Age`), at one-second resolution, and a new
+/// session's `notBefore` where no `Date` can be read are readings of the service's clock. An offset
 /// under [`ServiceClock::TOLERANCE_MS`] is taken as none, so that a good clock is never moved by
 /// a reading's rounding or the network's delay.
 #[derive(Debug, Default)]
@@ -94,26 +95,36 @@ impl ServiceClock {
         if !(EARLIEST..LATEST).contains(&service_ms) {
             return;
         }
-        let offset = service_ms.saturating_sub(device_ms);
-        let offset = if offset.abs() < Self::TOLERANCE_MS {
+        let reading = service_ms.saturating_sub(device_ms);
+        let current = self.offset_ms();
+        // A band, so that a clock about the tolerance off does not flip: an offset is taken
+        // from the tolerance up and dropped under half of it.
+        let offset = if reading.abs() >= Self::TOLERANCE_MS {
+            reading
+        } else if reading.abs() < Self::TOLERANCE_MS / 2 || current == 0 {
             0
         } else {
-            offset
+            reading
         };
         // Readings of one clock differ by their error; a change within it is no news.
-        if (offset - self.offset_ms()).abs() >= Self::TOLERANCE_MS / 2 || offset == 0 {
+        if offset == 0 || (offset - current).abs() >= Self::TOLERANCE_MS / 2 {
             self.offset_ms
                 .store(offset, std::sync::atomic::Ordering::Relaxed);
         }
     }
 
     /// Takes an answer's `Date` header (an IMF-fixdate, rounded down to the second: its middle
-    /// is taken).
-    pub fn observe_date(&self, date: &str) {
+    /// is taken), the answer having come `round_trip` after its request left: the device's
+    /// time of the reading is the exchange's middle. An exchange over 10 s says too little.
+    pub fn observe_date(&self, date: &str, round_trip: Duration) {
+        if round_trip > Duration::from_secs(10) {
+            return;
+        }
         if let Some(at) = parse_http_date(date) {
             let ms = i64::try_from(at.as_millis()).unwrap_or(i64::MAX);
             self.dated.store(true, std::sync::atomic::Ordering::Relaxed);
-            self.observe(ms.saturating_add(500), now_ms());
+            let half = i64::try_from(round_trip.as_millis() / 2).unwrap_or(0);
+            self.observe(ms.saturating_add(500), now_ms().saturating_sub(half));
         }
     }
 
@@ -220,6 +231,8 @@ mod tests {
         clock.observe(NOW + 24 * HOUR, NOW);
         assert_eq!(clock.offset_ms(), 24 * HOUR);
         // A good clock: the rounding of a Date and the way's delay are no offset.
+        clock.observe(NOW + 500, NOW);
+        assert_eq!(clock.offset_ms(), 0);
         clock.observe(NOW + 1_500, NOW);
         assert_eq!(clock.offset_ms(), 0);
         clock.observe(NOW - 1_999, NOW);
@@ -231,6 +244,13 @@ mod tests {
             clock.observe(absurd, NOW);
             assert_eq!(clock.offset_ms(), -2_000, "{absurd}");
         }
+        // Inside the band an offset taken stays; under half the tolerance it goes.
+        clock.observe(NOW - 1_500, NOW);
+        assert_eq!(clock.offset_ms(), -2_000);
+        clock.observe(NOW - 900, NOW);
+        assert_eq!(clock.offset_ms(), 0);
+        clock.observe(NOW - 1_500, NOW);
+        assert_eq!(clock.offset_ms(), 0, "from none, the band takes none");
     }
 
     #[test]
@@ -238,15 +258,20 @@ mod tests {
         let clock = ServiceClock::default();
         clock.observe_created(super::now_ms() + 5 * HOUR);
         assert!((clock.offset_ms() - 5 * HOUR).abs() < 1_000);
-        clock.observe_date("not a date");
+        clock.observe_date("not a date", Duration::ZERO);
         assert!((clock.offset_ms() - 5 * HOUR).abs() < 1_000);
-        clock.observe_date("Sat, 01 Jan 2000 00:00:00 GMT");
+        clock.observe_date("Sat, 01 Jan 2000 00:00:00 GMT", Duration::ZERO);
         assert!(
             (clock.offset_ms() - 5 * HOUR).abs() < 1_000,
             "before 2001: no clock's"
         );
         let date = httpdate(super::now_ms() - 3 * HOUR);
-        clock.observe_date(&date);
+        clock.observe_date(&date, Duration::from_secs(11));
+        assert!(
+            (clock.offset_ms() - 5 * HOUR).abs() < 1_000,
+            "an exchange of 11 s says too little"
+        );
+        clock.observe_date(&date, Duration::from_millis(300));
         assert!((clock.offset_ms() + 3 * HOUR).abs() < 1_500, "{date}");
         clock.observe_created(super::now_ms() + 5 * HOUR);
         assert!(

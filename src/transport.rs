@@ -356,9 +356,11 @@ impl Transport {
         let mut asked = None;
         let answer = match answer {
             Ok(r) => {
-                if let Some(date) = r.headers.get(http::header::DATE) {
+                // The service's own answers only: not a proxy's error, nor a cache's copy.
+                let own = r.status < 500 && r.status != 429 && !r.headers.contains_key("age");
+                if let (true, Some(date)) = (own, r.headers.get(http::header::DATE)) {
                     if let Ok(date) = date.to_str() {
-                        self.clock.observe_date(date);
+                        self.clock.observe_date(date, started.elapsed());
                     }
                 }
                 if r.status == 429 || r.status == 503 {

@@ -117,14 +117,48 @@ async fn without_a_readable_date_a_new_sessions_time_sets_the_clock() {
 }
 
 #[tokio::test]
-async fn an_expired_code_still_ends_the_login_on_the_services_clock() {
-    // A device a day slow: by its own clock the code would last a day and a half hour more.
+async fn an_expired_code_ends_the_login_on_the_services_clock_without_a_poll() {
+    // A device a day slow: by its own clock the code would last a day and half an hour more.
     let emu = emulator(-DAY).await;
     let c = client(&emu, true);
     let s = c.create_session("Cablevision").await.unwrap();
     emu.advance(std::time::Duration::from_secs(31 * 60));
-    let started = std::time::Instant::now();
+    // Any answer carries the service's time.
+    c.profiles().await.unwrap();
+    let polls = emu.count("/api/v2/REF30/profiles/code");
     let err = c.await_profile(&s).await.unwrap_err();
     assert!(matches!(err, PassError::AuthenticationExpired), "{err:?}");
-    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(
+        emu.count("/api/v2/REF30/profiles/code"),
+        polls,
+        "ended on the service's clock, not by the service's answer to a poll"
+    );
+}
+
+#[tokio::test]
+async fn a_permit_ends_on_the_services_clock_not_the_devices() {
+    // A device a day slow keeps a Permit (an hour on the service's clock) no longer than its
+    // end: by its own clock the Permit would last a day and an hour.
+    let emu = emulator(-DAY).await;
+    let c = client(&emu, true);
+    let s = c.create_session("Cablevision").await.unwrap();
+    emu.complete_authentication(s.code.as_deref().unwrap(), Default::default())
+        .unwrap();
+    c.await_profile(&s).await.unwrap();
+    c.preauthorize("Cablevision", &["news"]).await.unwrap();
+    emu.advance(std::time::Duration::from_secs(61 * 60));
+    // A playback authorization (never cached) brings the service's time.
+    assert!(c
+        .authorize("Cablevision", "news")
+        .await
+        .unwrap()
+        .is_permit());
+    let before = emu.count("/api/v2/REF30/decisions/preauthorize");
+    let again = c.preauthorize("Cablevision", &["news"]).await.unwrap();
+    assert!(again[0].is_permit());
+    assert_eq!(
+        emu.count("/api/v2/REF30/decisions/preauthorize") - before,
+        1,
+        "the ended Permit is asked again"
+    );
 }

@@ -16,7 +16,7 @@ impl Clock {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
-        real + self.offset_ms.load(Ordering::Relaxed)
+        real.saturating_add(self.offset_ms.load(Ordering::Relaxed))
     }
 
     /// Moves the clock forward (tokens, sessions, profiles and TempPass expire without sleeping).
@@ -36,13 +36,19 @@ impl Clock {
 
     /// Sets the clock this far from real time, behind as well as ahead: a device whose clock
     /// is off by `-ms` (a service behind a device an hour fast is `-3_600_000`).
+    /// The skew is held to 100 years either way.
     pub fn set_skew_ms(&self, ms: i64) {
-        self.offset_ms.store(ms, Ordering::Relaxed);
+        const CENTURY_MS: i64 = 100 * 365 * 24 * 3_600_000;
+        self.offset_ms
+            .store(ms.clamp(-CENTURY_MS, CENTURY_MS), Ordering::Relaxed);
     }
 
     /// Now as an HTTP date (an IMF-fixdate), for the `Date` of every answer.
     pub fn http_date(&self) -> String {
-        let ms = u64::try_from(self.now_ms()).unwrap_or(0);
+        // Up to the year 9999, the last an HTTP date can name.
+        let ms = u64::try_from(self.now_ms())
+            .unwrap_or(0)
+            .min(253_402_300_799_000);
         httpdate::fmt_http_date(UNIX_EPOCH + std::time::Duration::from_millis(ms))
     }
 

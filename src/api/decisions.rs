@@ -187,11 +187,21 @@ impl PassClient {
     ) -> Result<Decision, PassError> {
         let resources = vec![resource.to_string()];
         let mut ds = self.decide("authorize", mvpd, &resources, identity).await?;
-        // The decision for the resource as sent; an answer of one decision is that decision
-        // even where the service wrote the resource back otherwise (an MRSS it reformatted).
+        // The decision for the resource as sent. For an MRSS resource, the one decision of the
+        // answer is that decision even where the service wrote the document back otherwise,
+        // and it names the resource as sent.
+        let mrss = resource.trim_start().starts_with('<');
         match ds.iter().position(|d| d.resource() == resource) {
             Some(i) => Ok(ds.swap_remove(i)),
-            None if ds.len() == 1 => Ok(ds.remove(0)),
+            None if mrss && ds.len() == 1 => {
+                let mut d = ds.remove(0);
+                match &mut d {
+                    Decision::Permit { resource: r, .. } | Decision::Deny { resource: r, .. } => {
+                        *r = resource.to_string()
+                    }
+                }
+                Ok(d)
+            }
             None => Err(PassError::Protocol(
                 "the answer has no decision for the resource".into(),
             )),

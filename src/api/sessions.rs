@@ -130,7 +130,9 @@ impl PassClient {
         call.sso = SsoScope::IDENTITY;
         let answer = inner.call(&call).await?;
         let session = decode(&answer.body, &inner.base)?;
-        if let Some(created) = session.not_before_ms {
+        // A new code's creation is now on the service's clock; an answer without a code
+        // (a profile or TempPass already applies) may carry an older time.
+        if let (Some(created), Some(_)) = (session.not_before_ms, &session.code) {
             inner.transport.clock().observe_created(created);
         }
         Ok(session)
@@ -225,7 +227,7 @@ impl PassClient {
             }
             let mut wait = inner.polling_interval;
             if let Some(t) = session.not_after_ms {
-                let left = (t - inner.transport.clock().now_ms()).max(0);
+                let left = t.saturating_sub(inner.transport.clock().now_ms()).max(0);
                 let left = Duration::from_millis(left as u64);
                 wait = wait.min(left);
             }
